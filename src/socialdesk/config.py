@@ -1,0 +1,92 @@
+"""All settings, read once from the environment (prefix ``SOCIALDESK_``) or a ``.env`` file.
+
+No other module reads the environment: everything goes through :func:`get_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "socialdesk"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOCIALDESK_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Folder for the database, keys and task queue")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default is SQLite in data_dir")
+    secret_key: SecretStr | None = Field(default=None, description="Signs session cookies; generated into data_dir if unset")
+    vault_keys: SecretStr | None = Field(
+        default=None, description="Comma-separated Fernet keys, newest first; generated into data_dir if unset"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = "http://127.0.0.1:8000"
+    secure_cookies: bool = False
+    session_days: int = 14
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    invitation_days: int = 7
+    task_backend: str = Field(default="sqlite", description="'sqlite' (embedded), 'redis' or 'immediate' (run inline)")
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    assets_dir: Path | None = Field(default=None, description="node_modules folder holding the front-end libraries")
+    auto_migrate: bool = True
+
+    @field_validator("task_backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value not in {"sqlite", "redis", "immediate"}:
+            raise ValueError("SOCIALDESK_TASK_BACKEND must be 'sqlite', 'redis' or 'immediate'")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'socialdesk.db'}"
+
+    @property
+    def resolved_assets_dir(self) -> Path:
+        if self.assets_dir:
+            return self.assets_dir
+        # A source checkout keeps node_modules at the repository root.
+        return Path(__file__).resolve().parents[2] / "node_modules"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def session_secret(self) -> str:
+        if self.secret_key:
+            return self.secret_key.get_secret_value()
+        return read_or_create_key_file(self.ensure_data_dir() / "secret.key", lambda: secrets.token_urlsafe(48))
+
+
+def read_or_create_key_file(path: Path, make) -> str:
+    """Return the key kept in ``path``, creating it with mode 0600 on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    value = make()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return path.read_text().strip()
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

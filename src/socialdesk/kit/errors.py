@@ -1,0 +1,61 @@
+"""Typed domain errors. Each says what went wrong, on which field or object, and how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    status = 400
+
+    def __init__(self, message: str, *, errors: list[FieldError] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+
+
+class InvalidInput(DomainError):
+    """One or more fields are wrong; ``errors`` names each field and the fix."""
+
+    status = 422
+
+    @classmethod
+    def on(cls, field: str, message: str) -> InvalidInput:
+        return cls(f"{field}: {message}", errors=[FieldError(field, message)])
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    """The change collides with existing data (a duplicate name, say)."""
+
+    status = 409
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message, errors=[FieldError(field, message)] if field else None)
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class RateLimited(DomainError):
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,131 @@
+"""The FastAPI application: JSON API under /api, web pages, static assets, error handling."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+import socialdesk
+from socialdesk.config import Settings, get_settings
+from socialdesk.db import Database
+from socialdesk.kit.errors import DomainError, NotAuthenticated
+from socialdesk.web.deps import audit_routes, csrf_protect, public
+from socialdesk.web.session import set_pending_cookies
+
+log = logging.getLogger("socialdesk.web")
+STATIC = Path(__file__).resolve().parent / "static"
+# Front-end libraries installed from the npm registry at set-up, served from node_modules.
+ASSETS = {"htmx": "htmx.org/dist", "pico": "@picocss/pico/css", "swagger": "swagger-ui-dist"}
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header", "cookie")]
+        message = err.get("msg", "invalid value").removeprefix("Value error, ")
+        field = ".".join(loc)
+        if not field and ": " in message:
+            field, message = message.split(": ", 1)
+        out.append({"field": field or "body", "message": message})
+    return out
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = database or Database(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if settings.auto_migrate:
+            database.migrate()
+        yield
+
+    app = FastAPI(
+        title="socialdesk",
+        version=socialdesk.__version__,
+        description="Self-hosted command center for social media directors and their agency teams. "
+        "Authenticate scripts with an API token (`Authorization: Bearer sdk_...`).",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.settings = settings
+    app.state.database = database
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError):
+        if isinstance(exc, NotAuthenticated) and _wants_html(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else None
+        body = {"detail": exc.message, "errors": [{"field": e.field, "message": e.message} for e in exc.errors]}
+        if _wants_html(request):
+            from socialdesk.web.templating import render
+
+            return render(request, "error.html", {"status": exc.status, "message": exc.message}, exc.status)
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        errors = _field_errors(exc)
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return JSONResponse({"detail": summary, "errors": errors}, status_code=422)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        set_pending_cookies(request, response)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.url.path != "/docs":
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+            )
+        return response
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(public)])
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="socialdesk API",
+            swagger_js_url="/assets/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/assets/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    @app.get("/healthz", include_in_schema=False, dependencies=[Depends(public)])
+    def healthz() -> dict:
+        return {"status": "ok", "version": socialdesk.__version__}
+
+    from socialdesk.auth import api as auth_api, views as auth_views
+    from socialdesk.clients import api as clients_api, views as clients_views
+    from socialdesk.team import api as team_api, views as team_views
+
+    for module in (auth_api, clients_api, team_api, auth_views, clients_views, team_views):
+        app.include_router(module.router)
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    node_modules = settings.resolved_assets_dir
+    for name, sub in ASSETS.items():
+        folder = node_modules / sub
+        if folder.is_dir():
+            app.mount(f"/assets/{name}", StaticFiles(directory=folder), name=f"assets-{name}")
+        else:
+            log.warning("front-end library missing: %s (run `npm ci` in the project folder)", folder)
+
+    audit_routes(app)
+    return app

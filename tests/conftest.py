@@ -1,0 +1,134 @@
+"""Shared fixtures. Every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from SOCIALDESK_TEST_POSTGRES_URL (default: root on 127.0.0.1:5432, as on the
+development and CI machines). Without it those tests fail; deselect them with -m "not postgres".
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from socialdesk.config import Settings
+from socialdesk.db import Database
+from socialdesk.web.app import create_app
+
+PG_URL = os.environ.get("SOCIALDESK_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
+PASSWORD = "correct horse battery staple"
+
+
+def _pg_admin():
+    return create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """An SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(f"sqlite:///{path}")
+    db.migrate()
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A PostgreSQL database migrated once; each test clones it (CREATE DATABASE ... TEMPLATE)."""
+    name = f"sd_tmpl_{uuid.uuid4().hex[:10]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    db = Database(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    db.migrate()
+    db.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, tmp_path, request) -> Iterator[str]:
+    if backend == "sqlite":
+        path = tmp_path / "socialdesk.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"sd_test_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path, database_url) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-key-" + "x" * 32,
+        vault_keys=Fernet.generate_key().decode(),
+        task_backend="immediate",
+        auto_migrate=False,
+        base_url="http://testserver",
+    )
+
+
+@pytest.fixture
+def database(settings) -> Iterator[Database]:
+    db = Database(settings.resolved_database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def session(database):
+    """A session for arranging and checking data directly; commits when the test ends."""
+    with database.session() as s:
+        yield s
+
+
+@pytest.fixture
+def app(settings, database):
+    return create_app(settings, database)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    """An anonymous browser-like client (keeps cookies)."""
+    with TestClient(app) as c:
+        yield c
+
+
+def signup_owner(client: TestClient, email: str = "olivia@agency.example.com", name: str = "Olivia Owner") -> dict:
+    """Create the owner account through the API; the client is then signed in. Returns /me."""
+    response = client.post("/api/auth/signup", json={"email": email, "name": name, "password": PASSWORD})
+    assert response.status_code == 201, response.text
+    me = response.json()
+    client.headers["x-csrf-token"] = me["csrf_token"]
+    return me
+
+
+@pytest.fixture
+def owner_client(client) -> TestClient:
+    """A client signed in as the agency owner, with the CSRF header set."""
+    signup_owner(client)
+    return client
