@@ -1,0 +1,75 @@
+"""The `socialdesk` command line: serve, migrate, worker, demo, and the clients, users and vault groups.
+
+Commands act on the database of the settings (SOCIALDESK_DATABASE_URL / SOCIALDESK_DATA_DIR) as the
+local operator, and migrate it first so they work on an empty data folder.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from sqlalchemy.engine import make_url
+
+from socialdesk.clients.cli import app as clients_app
+from socialdesk.config import get_settings
+from socialdesk.demo.cli import demo
+from socialdesk.kit.cli import ErrorReportingGroup, console, database, fail
+from socialdesk.migrations.runner import current
+from socialdesk.team.cli import app as users_app
+from socialdesk.vault.cli import app as vault_app
+
+app = typer.Typer(
+    cls=ErrorReportingGroup,
+    help="socialdesk: the command center for a social media director and their agency team.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(clients_app, name="clients")
+app.add_typer(users_app, name="users")
+app.add_typer(vault_app, name="vault")
+app.command("demo")(demo)
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Interface to listen on (default SOCIALDESK_HOST, 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port (default SOCIALDESK_PORT, 8000)."),
+    reload: bool = typer.Option(False, "--reload", help="Restart when the code changes (development)."),
+) -> None:
+    """Run the web app (it migrates the database on start)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "socialdesk.web.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        reload=reload,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    url = make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
+    with database() as db:
+        revision = current(db.engine)
+    console.print(f"Database {url} is at revision {revision}.", soft_wrap=True)
+
+
+@app.command()
+def worker(workers: int = typer.Option(2, min=1, help="Worker threads.")) -> None:
+    """Run the background task consumer for the configured backend (SOCIALDESK_TASK_BACKEND)."""
+    from socialdesk.tasks import load_tasks
+
+    settings = get_settings()
+    if settings.task_backend == "immediate":
+        fail("task_backend: 'immediate' runs tasks inline, so there is no queue to consume; use 'sqlite' or 'redis'")
+    with database():
+        pass  # tasks expect the newest schema
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    huey = load_tasks()
+    console.print(f"Consuming the {settings.task_backend} task queue with {workers} workers; Ctrl-C stops.")
+    huey.create_consumer(workers=workers, periodic=True).run()

@@ -1,0 +1,60 @@
+"""The one background-task API, on Huey.
+
+The backend follows ``settings.task_backend``: ``sqlite`` (embedded default, a queue file in the
+data folder), ``redis`` (workers on many machines) or ``immediate`` (tasks run inline; tests).
+Each domain declares its tasks in its own ``tasks.py`` with the shared instance's decorators,
+and lists that module in :data:`TASK_MODULES` so ``socialdesk worker`` loads it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from sqlalchemy.orm import Session
+
+from socialdesk.config import Settings, get_settings
+from socialdesk.db import Database
+
+TASK_MODULES = ("socialdesk.team.tasks",)
+
+
+def get_huey(settings: Settings, *, name: str = "socialdesk") -> Huey:
+    """A new Huey for the configured backend; ``name`` separates queues sharing one store."""
+    if settings.task_backend == "immediate":
+        return MemoryHuey(name, immediate=True)
+    if settings.task_backend == "redis":
+        return RedisHuey(name, url=settings.redis_url)
+    return SqliteHuey(name, filename=str(settings.ensure_data_dir() / "tasks.db"))
+
+
+@lru_cache(maxsize=1)
+def shared_huey() -> Huey:
+    """The process's Huey, built from get_settings() on first use.
+
+    Huey's decorators register a task on an instance when the module declaring it is imported,
+    so one instance per process is unavoidable; building it lazily keeps ``import
+    socialdesk.tasks`` free of side effects (no queue file, no Redis connection).
+    """
+    return get_huey(get_settings())
+
+
+def load_tasks() -> Huey:
+    """Import every domain's tasks (registering them) and return the shared Huey."""
+    for module in TASK_MODULES:
+        importlib.import_module(module)
+    return shared_huey()
+
+
+@contextmanager
+def task_session() -> Iterator[Session]:
+    """A unit of work on the configured database for one task run (committed on success)."""
+    database = Database(get_settings().resolved_database_url)
+    try:
+        with database.session() as session:
+            yield session
+    finally:
+        database.dispose()
