@@ -132,3 +132,7 @@ def owner_client(client) -> TestClient:
     """A client signed in as the agency owner, with the CSRF header set."""
     signup_owner(client)
     return client
+
+
+# --- the shared "world" (tests/world.py): owner, clients A and B, one person per role ---------
+from world import world  # noqa: E402,F401

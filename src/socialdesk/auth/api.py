@@ -9,7 +9,7 @@ from socialdesk.auth import service as auth_service
 from socialdesk.auth.permissions import ACCOUNT_TOKENS, ACCOUNT_VIEW
 from socialdesk.auth.schemas import ApiTokenCreated, ApiTokenIn, ApiTokenOut, LoginIn, MeOut, PasswordChange, SignupIn
 from socialdesk.kit.authz import Principal
-from socialdesk.web.deps import get_db, public, require
+from socialdesk.web.deps import SESSION_COOKIE, RowId, get_db, public, require
 from socialdesk.web.session import begin_browser_session, end_browser_session
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -63,11 +63,17 @@ def me(request: Request, principal: Principal = Depends(require(ACCOUNT_VIEW))):
 
 @router.post("/password", status_code=204)
 def change_password(
-    data: PasswordChange, principal: Principal = Depends(require(ACCOUNT_TOKENS)), session: Session = Depends(get_db)
+    data: PasswordChange,
+    request: Request,
+    response: Response,
+    principal: Principal = Depends(require(ACCOUNT_TOKENS)),
+    session: Session = Depends(get_db),
 ):
-    """Change your password; signs out your other sessions."""
+    """Change your password; every session is signed out and a browser caller gets a fresh one."""
     user = auth_service.get(session=session, user_id=principal.user_id)
     auth_service.change_password(session=session, user=user, current=data.current_password, new=data.new_password)
+    if SESSION_COOKIE in request.cookies:
+        begin_browser_session(request, response, session, user)
 
 
 @router.get("/tokens", response_model=list[ApiTokenOut])
@@ -85,6 +91,6 @@ def create_token(data: ApiTokenIn, principal: Principal = Depends(require(ACCOUN
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: int, principal: Principal = Depends(require(ACCOUNT_TOKENS)), session: Session = Depends(get_db)):
+def revoke_token(token_id: RowId, principal: Principal = Depends(require(ACCOUNT_TOKENS)), session: Session = Depends(get_db)):
     user = auth_service.get(session=session, user_id=principal.user_id)
     auth_service.revoke_api_token(session=session, user=user, token_id=token_id)

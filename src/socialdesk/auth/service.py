@@ -86,6 +86,7 @@ def create_owner(*, session: Session, email: str, name: str, password: str) -> U
 
 
 def change_password(*, session: Session, user: User, current: str, new: str) -> None:
+    """Set a new password and end every web session of the user (a stolen cookie dies with it)."""
     if not verify_password(user, current):
         raise InvalidInput.on("current_password", "is not your current password")
     check_password_strength(new, field="new_password")

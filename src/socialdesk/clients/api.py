@@ -36,7 +36,7 @@ from socialdesk.clients.schemas import (
     PersonaOut,
 )
 from socialdesk.kit.authz import Principal
-from socialdesk.web.deps import get_db, require
+from socialdesk.web.deps import RowId, get_db, require
 
 router = APIRouter(prefix="/api/clients", tags=["clients"])
 DB = Annotated[Session, Depends(get_db)]
@@ -57,34 +57,34 @@ def create_client(data: ClientCreate, session: DB):
 
 
 @router.get("/{client_id}", response_model=ClientSummary, dependencies=[Depends(require(CLIENT_VIEW))])
-def get_client(client_id: int, session: DB):
+def get_client(client_id: RowId, session: DB):
     return clients_service.get(session=session, client_id=client_id)
 
 
 @router.get("/{client_id}/profile", response_model=ClientOut, dependencies=[Depends(require(BRAND_VIEW))])
-def get_profile(client_id: int, session: DB):
+def get_profile(client_id: RowId, session: DB):
     """The whole brand profile: voice, personas, demographics, KPI targets, office hours, contacts."""
     return clients_service.get(session=session, client_id=client_id)
 
 
 @router.patch("/{client_id}", response_model=ClientOut, dependencies=[Depends(require(BRAND_EDIT))])
-def update_client(client_id: int, data: ClientUpdate, session: DB):
+def update_client(client_id: RowId, data: ClientUpdate, session: DB):
     """Change any of the client's fields and brand voice."""
     return clients_service.update(session=session, client_id=client_id, data=data)
 
 
 @router.post("/{client_id}/archive", response_model=ClientSummary, dependencies=[Depends(require(CLIENT_ARCHIVE))])
-def archive_client(client_id: int, session: DB):
+def archive_client(client_id: RowId, session: DB):
     return clients_service.set_archived(session=session, client_id=client_id, archived=True)
 
 
 @router.post("/{client_id}/restore", response_model=ClientSummary, dependencies=[Depends(require(CLIENT_ARCHIVE))])
-def restore_client(client_id: int, session: DB):
+def restore_client(client_id: RowId, session: DB):
     return clients_service.set_archived(session=session, client_id=client_id, archived=False)
 
 
 @router.get("/{client_id}/office-hours", response_model=OfficeHoursOut, dependencies=[Depends(require(BRAND_VIEW))])
-def get_office_hours(client_id: int, session: DB):
+def get_office_hours(client_id: RowId, session: DB):
     client = clients_service.get(session=session, client_id=client_id)
     return OfficeHoursOut(
         timezone=client.timezone, slots=client.office_hours, outside_hours_message=client.outside_hours_message
@@ -92,7 +92,7 @@ def get_office_hours(client_id: int, session: DB):
 
 
 @router.put("/{client_id}/office-hours", response_model=OfficeHoursOut, dependencies=[Depends(require(BRAND_EDIT))])
-def set_office_hours(client_id: int, data: OfficeHoursIn, session: DB):
+def set_office_hours(client_id: RowId, data: OfficeHoursIn, session: DB):
     """Replace the weekly office hours (in the given time zone) and the outside-hours message."""
     client = clients_service.set_office_hours(session=session, client_id=client_id, data=data)
     return OfficeHoursOut(
@@ -104,21 +104,21 @@ def _child_routes(path: str, model, schema_in: type[BaseModel], schema_out: type
     """List/create/get/replace/delete routes for one kind of brand-profile row."""
     id_path = f"/{{client_id}}/{path}/{{item_id}}"
 
-    def list_items(client_id: int, session: DB):
+    def list_items(client_id: RowId, session: DB):
         clients_service.get(session=session, client_id=client_id)
         return clients_service.list_children(session, model, client_id)
 
-    def create_item(client_id: int, data: schema_in, session: DB):  # type: ignore[valid-type]
+    def create_item(client_id: RowId, data: schema_in, session: DB):  # type: ignore[valid-type]
         clients_service.get(session=session, client_id=client_id)
         return clients_service.create_child(session, model, client_id, data)
 
-    def get_item(client_id: int, item_id: int, session: DB):
+    def get_item(client_id: RowId, item_id: RowId, session: DB):
         return clients_service.get_child(session, model, client_id, item_id)
 
-    def replace_item(client_id: int, item_id: int, data: schema_in, session: DB):  # type: ignore[valid-type]
+    def replace_item(client_id: RowId, item_id: RowId, data: schema_in, session: DB):  # type: ignore[valid-type]
         return clients_service.replace_child(session, model, client_id, item_id, data)
 
-    def delete_item(client_id: int, item_id: int, session: DB):
+    def delete_item(client_id: RowId, item_id: RowId, session: DB):
         clients_service.delete_child(session, model, client_id, item_id)
 
     view, edit = [Depends(require(BRAND_VIEW))], [Depends(require(BRAND_EDIT))]
@@ -154,19 +154,19 @@ def _log_out(entry) -> LogEntryOut:
 
 
 @router.get("/{client_id}/log", response_model=list[LogEntryOut], dependencies=[Depends(require(LOG_VIEW))])
-def list_log(client_id: int, session: DB, kind: LogKind | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200):
+def list_log(client_id: RowId, session: DB, kind: LogKind | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200):
     """The client log, newest first."""
     clients_service.get(session=session, client_id=client_id)
     return [_log_out(e) for e in clients_service.list_log(session=session, client_id=client_id, kind=kind, limit=limit)]
 
 
 @router.post("/{client_id}/log", response_model=LogEntryOut, status_code=201)
-def add_log(client_id: int, data: LogEntryIn, session: DB, principal: Principal = Depends(require(LOG_WRITE))):
+def add_log(client_id: RowId, data: LogEntryIn, session: DB, principal: Principal = Depends(require(LOG_WRITE))):
     """Record a meeting, note, request or piece of news, signed by you."""
     entry = clients_service.add_log_entry(session=session, client_id=client_id, author_id=principal.user_id, data=data)
     return _log_out(entry)
 
 
 @router.delete("/{client_id}/log/{entry_id}", status_code=204, dependencies=[Depends(require(LOG_WRITE))])
-def delete_log(client_id: int, entry_id: int, session: DB):
+def delete_log(client_id: RowId, entry_id: RowId, session: DB):
     clients_service.delete_log_entry(session=session, client_id=client_id, entry_id=entry_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, Time
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from socialdesk.db import Base, UTCDateTime, utcnow
 
@@ -96,6 +96,11 @@ class Contact(Base):
     phone: Mapped[str] = mapped_column(String(50), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @validates("email")
+    def _email_or_empty(self, _key, value):
+        # The API's "no e-mail" is None; the column keeps "" (it is NOT NULL).
+        return value or ""
 
 
 class LogEntry(Base):

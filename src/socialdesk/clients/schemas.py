@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from socialdesk.kit.validation import HexColor, LongText, Name, ShortText, TimeZoneName, WordList
+from socialdesk.kit.validation import HexColor, LongText, Name, NoNul, ShortText, TimeZoneName, WordList
 
 
 class EmojiPolicy(enum.StrEnum):
@@ -191,7 +191,7 @@ class PersonaOut(PersonaIn):
 class KpiTargetIn(BaseModel):
     metric: KpiMetric
     target: float = Field(description="The number to reach in each period")
-    unit: Annotated[str, Field(max_length=30)] = ""
+    unit: Annotated[str, Field(max_length=30), NoNul] = ""
     period: KpiPeriod = KpiPeriod.MONTH
     notes: LongText = ""
 
@@ -275,7 +275,7 @@ class ContactOut(ContactIn):
 class LogEntryIn(BaseModel):
     kind: LogKind
     occurred_on: date
-    title: Annotated[str, Field(min_length=1, max_length=300)]
+    title: Annotated[str, Field(min_length=1, max_length=300), NoNul]
     body: LongText = ""
 
 

@@ -12,7 +12,7 @@ from socialdesk.clients.models import Client, Contact, KpiTarget, LogEntry, Offi
 from socialdesk.clients.schemas import ClientCreate, ClientUpdate, LogEntryIn, OfficeHoursIn
 from socialdesk.kit import children
 from socialdesk.kit.authz import Principal
-from socialdesk.kit.errors import Conflict, NotFound
+from socialdesk.kit.errors import Conflict, InvalidInput, NotFound
 
 # Re-exported so callers write clients_service.personas... without knowing the helper.
 list_children, get_child, create_child, replace_child, delete_child = (
@@ -75,8 +75,8 @@ def update(*, session: Session, client_id: int, data: ClientUpdate) -> Client:
     words_avoid = changes.get("words_to_avoid", client.words_to_avoid) or []
     clash = {w.lower() for w in words_use} & {w.lower() for w in words_avoid}
     if clash:
-        raise Conflict(
-            f"{', '.join(sorted(clash))} would be both a word to use and a word to avoid", field="words_to_avoid"
+        raise InvalidInput.on(
+            "words_to_avoid", f"{', '.join(sorted(clash))} would be both a word to use and a word to avoid"
         )
     for key, value in changes.items():
         if value is None and key not in {"max_hashtags"}:

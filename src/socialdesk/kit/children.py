@@ -22,7 +22,12 @@ def list_for(session: Session, model: type[T], client_id: int) -> list[T]:
     return list(session.scalars(select(model).where(model.client_id == client_id).order_by(model.id)))
 
 
+MAX_ROW_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL; a larger one cannot exist (and must not reach the database)
+
+
 def get_for(session: Session, model: type[T], client_id: int, row_id: int) -> T:
+    if not 1 <= row_id <= MAX_ROW_ID:
+        raise NotFound(f"{label_of(model)} {row_id} not found for this client")
     row = session.scalar(select(model).where(model.id == row_id, model.client_id == client_id))
     if row is None:
         raise NotFound(f"{label_of(model)} {row_id} not found for this client")

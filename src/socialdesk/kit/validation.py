@@ -47,9 +47,17 @@ def _check_color(value: str) -> str:
     return value.lower()
 
 
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL characters in text; no real text contains them.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\x00) characters")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
 TimeZoneName = Annotated[str, AfterValidator(check_timezone)]
-WordList = Annotated[list[Annotated[str, StringConstraints(max_length=100)]], BeforeValidator(_word_list)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-LongText = Annotated[str, StringConstraints(max_length=20000)]
+WordList = Annotated[list[Annotated[str, StringConstraints(max_length=100), NoNul]], BeforeValidator(_word_list)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), NoNul]
+LongText = Annotated[str, StringConstraints(max_length=20000), NoNul]
 HexColor = Annotated[str, AfterValidator(_check_color)]

@@ -23,7 +23,7 @@ from socialdesk.team.schemas import (
     UserOut,
     UserUpdate,
 )
-from socialdesk.web.deps import get_db, public, require
+from socialdesk.web.deps import RowId, get_db, public, require
 from socialdesk.web.session import begin_browser_session
 from pydantic import BaseModel
 
@@ -50,7 +50,7 @@ def overview(session: DB, principal: Principal = Depends(require(OVERVIEW_VIEW))
 
 
 @router.get("/api/clients/{client_id}/team", response_model=list[MemberOut], dependencies=[Depends(require(TEAM_VIEW))])
-def list_members(client_id: int, session: DB):
+def list_members(client_id: RowId, session: DB):
     return [
         MemberOut(user_id=u.id, name=u.name, email=u.email, role=r, agency_role=u.agency_role)
         for u, r in team_service.list_members(session=session, client_id=client_id)
@@ -58,13 +58,13 @@ def list_members(client_id: int, session: DB):
 
 
 @router.put("/api/clients/{client_id}/team/{user_id}", status_code=204, dependencies=[Depends(require(TEAM_MANAGE))])
-def set_member_role(client_id: int, user_id: int, data: MemberRole, session: DB):
+def set_member_role(client_id: RowId, user_id: RowId, data: MemberRole, session: DB):
     """Give a person a role on this client (replacing the one they had)."""
     team_service.set_role(session=session, client_id=client_id, user_id=user_id, role=data.role)
 
 
 @router.delete("/api/clients/{client_id}/team/{user_id}", status_code=204, dependencies=[Depends(require(TEAM_MANAGE))])
-def remove_member(client_id: int, user_id: int, session: DB):
+def remove_member(client_id: RowId, user_id: RowId, session: DB):
     team_service.remove_member(session=session, client_id=client_id, user_id=user_id)
 
 
@@ -80,7 +80,7 @@ def list_users(session: DB):
 
 
 @router.patch("/api/users/{user_id}", response_model=UserOut)
-def update_user(user_id: int, data: UserUpdate, session: DB, principal: Principal = Depends(require(USERS_MANAGE))):
+def update_user(user_id: RowId, data: UserUpdate, session: DB, principal: Principal = Depends(require(USERS_MANAGE))):
     """Change a person's agency role or deactivate them."""
     user = team_service.update_user(
         session=session, actor=principal, user_id=user_id, agency_role=data.agency_role, is_active=data.is_active
@@ -103,7 +103,7 @@ def invite(data: InvitationIn, request: Request, session: DB, principal: Princip
 
 
 @router.delete("/api/invitations/{invitation_id}", status_code=204, dependencies=[Depends(require(USERS_MANAGE))])
-def revoke_invitation(invitation_id: int, session: DB):
+def revoke_invitation(invitation_id: RowId, session: DB):
     team_service.revoke_invitation(session=session, invitation_id=invitation_id)
 
 

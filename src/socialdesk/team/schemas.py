@@ -12,7 +12,7 @@ from socialdesk.kit.validation import Name
 
 class Grant(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    client_id: int
+    client_id: int = Field(ge=1, le=2**31 - 1)
     role: Role
 
 

@@ -27,6 +27,7 @@ def _digest(raw: str) -> str:
 
 def list_members(*, session: Session, client_id: int) -> list[tuple[User, Role]]:
     """Everyone with a role on the client, and the agency directors (who see every client)."""
+    clients_service.get(session=session, client_id=client_id)
     rows = session.execute(
         select(User, Membership.role).join(Membership, Membership.user_id == User.id).where(Membership.client_id == client_id)
     ).all()
@@ -106,6 +107,13 @@ def invite(*, session: Session, settings: Settings, invited_by: int, data: Invit
     email = auth_service.normalize_email(data.email)
     if auth_service.get_by_email(session=session, email=email) is not None:
         raise Conflict(f"{email} already has an account; give them a role on the client instead", field="email")
+    pending = session.scalar(
+        select(Invitation).where(
+            Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.expires_at >= utcnow()
+        )
+    )
+    if pending is not None:
+        raise Conflict(f"an invitation for {email} is already pending; revoke it to send a new link", field="email")
     seen: set[int] = set()
     for index, grant in enumerate(data.grants):
         if session.get(Client, grant.client_id) is None:

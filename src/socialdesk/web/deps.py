@@ -7,8 +7,9 @@ start if a route declares neither (see :func:`audit_routes`).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,9 @@ CSRF_COOKIE = "sd_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Row ids are 32-bit integers on PostgreSQL; a larger one in a URL would fail in the database.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="The row's id")]
 
 
 def get_settings(request: Request) -> Settings:
@@ -77,8 +81,10 @@ def require(perm: Permission):
                 client_id = int(raw)
             except (TypeError, ValueError):
                 raise NotFound(f"client {raw!r} not found") from None
+            if not 1 <= client_id <= MAX_ROW_ID:
+                raise NotFound(f"client {client_id} not found")
+        request.state.principal = principal  # error pages still show who is signed in
         authorize(principal, perm, client_id)
-        request.state.principal = principal
         return principal
 
     dependency.permission = perm
@@ -117,7 +123,7 @@ async def csrf_protect(request: Request) -> None:
         raise Forbidden("the form's security token is missing or stale; reload the page and try again")
 
 
-def declared_access(route: APIRoute) -> tuple[list[Permission], bool]:
+def declared_access(route) -> tuple[list[Permission], bool]:
     """The permissions a route's dependencies check, and whether it is marked public."""
     perms, is_public = [], False
     stack = list(route.dependant.dependencies)
@@ -132,12 +138,21 @@ def declared_access(route: APIRoute) -> tuple[list[Permission], bool]:
     return perms, is_public
 
 
+def api_routes(app) -> list:
+    """Every FastAPI route of ``app``, included routers' ones too, with its effective path, methods
+    and dependencies. (Recent FastAPI keeps an included router's routes inside a wrapper object
+    instead of copying them into ``app.routes``.)"""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI: included routes are copied into app.routes
+        return [route for route in app.routes if isinstance(route, APIRoute)]
+    return [ctx for ctx in iter_route_contexts(app.routes) if isinstance(ctx.original_route, APIRoute)]
+
+
 def audit_routes(app) -> None:
     """Fail at start-up if any route forgot to declare who may call it."""
     problems = []
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
+    for route in api_routes(app):
         perms, is_public = declared_access(route)
         if not perms and not is_public:
             problems.append(f"{sorted(route.methods)} {route.path}: no require(...) or public dependency")

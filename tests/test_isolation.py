@@ -1,0 +1,355 @@
+"""Tenant isolation and permission checks on EVERY route of the API.
+
+The walk takes each path and method of the app's OpenAPI spec, finds the permission the route
+declares (``socialdesk.web.deps.declared_access``), and calls it as every kind of person of the
+world (tests/world.py), as an outsider and anonymously. What each may do is computed from
+``socialdesk.kit.authz`` and the world's definition; the app's answer must match:
+
+* no role on A, for a client-scoped permission -> 404, and no text of A's in the answer;
+* a role (or agency standing) that lacks the permission -> 403;
+* allowed -> 2xx;
+* anonymous -> 401 (public routes are listed in PUBLIC with the status they answer).
+
+A new route makes this file fail until it is covered: an unknown path parameter, a write route
+without a sample body or an unlisted public route each fail with what to add.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import APIRouter, Depends, FastAPI
+
+from socialdesk.clients.permissions import BRAND_EDIT, BRAND_VIEW, CLIENT_CREATE, CLIENT_VIEW, LOG_WRITE
+from socialdesk.kit.authz import AgencyRole, Principal, Role, Scope, authorize
+from socialdesk.kit.errors import Forbidden, NotFound
+from socialdesk.team.permissions import TEAM_MANAGE
+from socialdesk.web.deps import api_routes, audit_routes, declared_access, public, require
+from world import PASSWORD, Person, World, unique
+
+METHODS = ("get", "post", "put", "patch", "delete")
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+PRINCIPALS = [
+    "owner",
+    "director",
+    "manager",
+    "community_manager",
+    "content_creator",
+    "analyst",
+    "client_approver",
+    "manager_read_only",
+    "outsider",
+    None,  # anonymous
+]
+
+# Public routes and the status each answers in the world (the owner exists, so sign-up is refused).
+PUBLIC = {
+    "POST /api/auth/signup": 409,
+    "POST /api/auth/login": 200,
+    "POST /api/auth/logout": 204,
+    "POST /api/invitations/accept/{token}": 201,
+}
+
+# Path segment before {item_id} -> the world's object of that kind (fresh for writes).
+ITEM_KINDS = {
+    "personas": ("persona_id", World.fresh_persona),
+    "kpi-targets": ("kpi_id", World.fresh_kpi),
+    "contacts": ("contact_id", World.fresh_contact),
+}
+
+
+def _item_id(world: World, person: Person | None, method: str, path: str) -> int:
+    segment = path.split("/{item_id}")[0].rsplit("/", 1)[-1]
+    assert segment in ITEM_KINDS, f"add a sample value for item_id under /{segment}/ (ITEM_KINDS)"
+    attr, fresh = ITEM_KINDS[segment]
+    return fresh(world) if method in WRITE_METHODS else getattr(world, attr)
+
+
+def _token_id(world: World, person: Person | None, method: str, path: str) -> int:
+    # A token of the caller's own (never the one the request is made with).
+    return world.fresh_token(person or world["owner"])
+
+
+# Path parameter name -> its value on client A (fresh objects for calls that change or delete).
+PARAMS = {
+    "client_id": lambda w, p, m, path: w.a_id,
+    "item_id": _item_id,
+    "entry_id": lambda w, p, m, path: w.fresh_log_entry() if m in WRITE_METHODS else w.log_id,
+    "user_id": lambda w, p, m, path: w.fresh_user(Role.CONTENT_CREATOR),
+    "invitation_id": lambda w, p, m, path: w.fresh_invitation()[0],
+    "token_id": _token_id,
+    "token": lambda w, p, m, path: w.fresh_invitation()[1],
+}
+
+
+def _person_email(world: World, person: Person | None) -> str:
+    return (person or world["owner"]).email
+
+
+# "METHOD path" -> the body to send (a callable of the world and the caller); None = no body.
+SAMPLES = {
+    "POST /api/auth/signup": lambda w, p: {"email": f"{unique('s')}@example.com", "name": "Sam", "password": PASSWORD},
+    "POST /api/auth/login": lambda w, p: {"email": _person_email(w, p), "password": PASSWORD},
+    "POST /api/auth/logout": lambda w, p: None,
+    "POST /api/auth/password": lambda w, p: {"current_password": PASSWORD, "new_password": PASSWORD},
+    "POST /api/auth/tokens": lambda w, p: {"name": "reporting script", "read_only": False},
+    "POST /api/clients": lambda w, p: {"name": f"New Client {unique()}", "timezone": "Europe/Berlin"},
+    "PATCH /api/clients/{client_id}": lambda w, p: {"industry": "Fruit", "tone_words": ["warm"]},
+    "POST /api/clients/{client_id}/archive": lambda w, p: None,
+    "POST /api/clients/{client_id}/restore": lambda w, p: None,
+    "PUT /api/clients/{client_id}/office-hours": lambda w, p: {
+        "timezone": "Europe/Paris",
+        "slots": [{"weekday": 0, "start": "09:00", "end": "17:00"}],
+        "outside_hours_message": "Back tomorrow",
+    },
+    "POST /api/clients/{client_id}/personas": lambda w, p: {"name": "Pia", "age_min": 20, "age_max": 30},
+    "PUT /api/clients/{client_id}/personas/{item_id}": lambda w, p: {"name": "Pia 2", "platforms": ["bluesky"]},
+    "POST /api/clients/{client_id}/kpi-targets": lambda w, p: {"metric": "reach", "target": 10, "period": "week"},
+    "PUT /api/clients/{client_id}/kpi-targets/{item_id}": lambda w, p: {"metric": "leads", "target": 3},
+    "POST /api/clients/{client_id}/contacts": lambda w, p: {"name": "Cid", "email": "cid@example.com"},
+    "PUT /api/clients/{client_id}/contacts/{item_id}": lambda w, p: {"name": "Cid 2", "phone": "+33 1 23"},
+    "POST /api/clients/{client_id}/log": lambda w, p: {"kind": "note", "occurred_on": "2025-05-06", "title": "Call"},
+    "PUT /api/clients/{client_id}/team/{user_id}": lambda w, p: {"role": "analyst"},
+    "PATCH /api/users/{user_id}": lambda w, p: {"agency_role": "director"},
+    "POST /api/invitations": lambda w, p: {
+        "email": f"{unique('inv')}@example.com",
+        "name": "Ina",
+        "grants": [{"client_id": w.a_id, "role": "content_creator"}],
+    },
+    "POST /api/invitations/accept/{token}": lambda w, p: {"password": PASSWORD},
+}
+
+
+def _operations(app) -> list[tuple[str, str, dict]]:
+    spec = app.openapi()
+    return [(path, method, op) for path, item in spec["paths"].items() for method, op in item.items() if method in METHODS]
+
+
+def _route(app, path: str, method: str):
+    matches = [r for r in api_routes(app) if r.path == path and method.upper() in r.methods]
+    assert len(matches) == 1, f"{method.upper()} {path}: expected one route, found {len(matches)}"
+    return matches[0]
+
+
+def _expected(world: World, person: Person | None, perms) -> str:
+    if person is None:
+        return "unauthenticated"
+    principal = person.principal()
+    for perm in perms:
+        try:
+            authorize(principal, perm, world.a_id if perm.scope is Scope.CLIENT else None)
+        except NotFound:
+            return "not_found"
+        except Forbidden:
+            return "forbidden"
+    return "allowed"
+
+
+def _request_for(world: World, person: Person | None, path: str, method: str, op: dict):
+    key = f"{method.upper()} {path}"
+    url = path
+    for name in [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]:
+        assert name in PARAMS, f"add a sample value for {name} (PARAMS in tests/test_isolation.py)"
+        url = url.replace("{" + name + "}", str(PARAMS[name](world, person, method, path)))
+    for param in op.get("parameters", []):
+        assert param["in"] != "query" or not param.get("required"), f"{key}: add a value for query {param['name']}"
+    if method in WRITE_METHODS - {"delete"} or "requestBody" in op:
+        assert key in SAMPLES, f"add a sample body for {key} (SAMPLES in tests/test_isolation.py)"
+    body = SAMPLES[key](world, person) if key in SAMPLES else None
+    return url, body
+
+
+def _call(client, world: World, person: Person | None, path: str, method: str, op: dict):
+    url, body = _request_for(world, person, path, method, op)
+    client.cookies.clear()
+    headers = dict(person.headers) if person else {}
+    # Calls like a script: JSON, even without a body (a cookie-less JSON call needs no CSRF token).
+    headers["content-type"] = "application/json"
+    kwargs = {"json": body} if body is not None else {}
+    response = client.request(method.upper(), url, headers=headers, **kwargs)
+    world.reset()
+    return url, response
+
+
+def test_every_route_checks_tenant_and_permission_for_every_role(app, client, world):
+    operations = _operations(app)
+    assert len(operations) > 30, "the OpenAPI spec lost routes"
+    failures, seen_public = [], set()
+    for path, method, op in operations:
+        key = f"{method.upper()} {path}"
+        perms, is_public = declared_access(_route(app, path, method))
+        if is_public:
+            assert key in PUBLIC, f"{key} is public: list it in PUBLIC with the status it answers, or require(...)"
+            seen_public.add(key)
+        else:
+            assert perms, f"{key} declares no permission"
+            if "{client_id}" in path:
+                assert any(p.scope is Scope.CLIENT for p in perms), f"{key} is about a client: it needs a client permission"
+            if method in WRITE_METHODS:
+                assert all(p.writes for p in perms), f"{key} changes data but declares a read permission {perms}"
+            else:
+                assert not any(p.writes for p in perms), f"{key} only reads but declares a write permission {perms}"
+        for who in PRINCIPALS:
+            person = world[who] if who else None
+            url, response = _call(client, world, person, path, method, op)
+            got = response.status_code
+            label = f"{method.upper()} {url} as {who or 'anonymous'}"
+            if is_public:
+                if got != PUBLIC[key]:
+                    failures.append(f"{label}: public route answered {got}, expected {PUBLIC[key]}: {response.text[:200]}")
+                continue
+            expected = _expected(world, person, perms)
+            if expected == "unauthenticated" and got != 401:
+                failures.append(f"{label}: expected 401, got {got}")
+            elif expected == "not_found":
+                if got != 404:
+                    failures.append(f"{label}: no role on A, expected 404, got {got}")
+                leaked = [s for s in world.a_secrets if s.lower() in response.text.lower()]
+                if leaked:
+                    failures.append(f"{label}: 404 answer leaks {leaked}")
+            elif expected == "forbidden" and got != 403:
+                failures.append(f"{label}: expected 403, got {got}: {response.text[:200]}")
+            elif expected == "allowed" and not 200 <= got < 300:
+                failures.append(f"{label}: allowed, expected 2xx, got {got}: {response.text[:200]}")
+    assert not failures, "\n".join(failures)
+    assert seen_public == set(PUBLIC), f"PUBLIC lists routes that are gone or no longer public: {set(PUBLIC) - seen_public}"
+
+
+def test_outsider_lists_and_overview_do_not_show_client_a(client, world):
+    for url in ("/api/clients", "/api/clients?include_archived=true", "/api/overview"):
+        response = client.get(url, headers=world["outsider"].headers)
+        assert response.status_code == 200, response.text
+        assert world.b_name in response.text
+        for secret in world.a_secrets:
+            assert secret.lower() not in response.text.lower(), f"{url} shows {secret!r} to the outsider"
+
+
+def test_member_lists_only_their_clients_and_directors_list_all(client, world):
+    def names(person):
+        return {c["name"] for c in client.get("/api/clients", headers=person.headers).json()}
+
+    assert names(world["analyst"]) == {world.a_name}
+    assert names(world["client_approver"]) == {world.a_name}
+    assert names(world["outsider"]) == {world.b_name}
+    assert names(world["director"]) == names(world["owner"]) == {world.a_name, world.b_name}
+
+
+def test_ids_of_client_a_objects_are_not_found_under_client_b(app, client, world):
+    """The owner may do anything on B, yet A's persona, KPI, contact and log ids under B are 404."""
+    owner = world["owner"]
+    ids = {"personas": world.persona_id, "kpi-targets": world.kpi_id, "contacts": world.contact_id}
+    checked = 0
+    for path, method, op in _operations(app):
+        if "{item_id}" in path:
+            segment = path.split("/{item_id}")[0].rsplit("/", 1)[-1]
+            url = path.replace("{client_id}", str(world.b_id)).replace("{item_id}", str(ids[segment]))
+        elif "{entry_id}" in path:
+            url = path.replace("{client_id}", str(world.b_id)).replace("{entry_id}", str(world.log_id))
+        else:
+            continue
+        key = f"{method.upper()} {path}"
+        body = SAMPLES[key](world, owner) if key in SAMPLES else None
+        response = client.request(method.upper(), url, headers=owner.headers, **({"json": body} if body else {}))
+        assert response.status_code == 404, f"{key} with B's id and A's object: {response.status_code} {response.text}"
+        assert not [s for s in world.a_secrets if s.lower() in response.text.lower()]
+        checked += 1
+    assert checked >= 10
+    profile = client.get(f"/api/clients/{world.a_id}/profile", headers=owner.headers).json()
+    assert [p["id"] for p in profile["personas"]] == [world.persona_id]
+    assert [k["id"] for k in profile["kpi_targets"]] == [world.kpi_id]
+    assert [c["id"] for c in profile["contacts"]] == [world.contact_id]
+    log = client.get(f"/api/clients/{world.a_id}/log", headers=owner.headers).json()
+    assert world.log_id in [e["id"] for e in log]
+
+
+def test_removing_a_person_not_on_client_b_from_b_is_not_found(client, world):
+    response = client.delete(f"/api/clients/{world.b_id}/team/{world['analyst'].id}", headers=world["owner"].headers)
+    assert response.status_code == 404
+    me = client.get("/api/auth/me", headers=world["analyst"].headers).json()
+    assert me["client_roles"] == {str(world.a_id): "analyst"}
+
+
+def test_unknown_client_ids_are_not_found_even_for_directors(client, world):
+    for url in ("/api/clients/999999", "/api/clients/999999/profile", "/api/clients/999999/personas",
+                "/api/clients/999999/log", "/api/clients/999999/team"):
+        assert client.get(url, headers=world["owner"].headers).status_code == 404, url
+        assert client.get(url, headers=world["outsider"].headers).status_code == 404, url
+
+
+def _principal(agency_role=AgencyRole.MEMBER, role: Role | None = None, read_only=False) -> Principal:
+    return Principal(1, "p@example.com", "P", agency_role, {7: role} if role else {}, read_only)
+
+
+@pytest.mark.parametrize(
+    "perm, role, expected",
+    [
+        (CLIENT_VIEW, Role.CLIENT_APPROVER, "allowed"),
+        (BRAND_VIEW, Role.CLIENT_APPROVER, "forbidden"),
+        (BRAND_VIEW, Role.CONTENT_CREATOR, "allowed"),
+        (BRAND_EDIT, Role.MANAGER, "allowed"),
+        (BRAND_EDIT, Role.ANALYST, "forbidden"),
+        (LOG_WRITE, Role.COMMUNITY_MANAGER, "allowed"),
+        (LOG_WRITE, Role.CONTENT_CREATOR, "forbidden"),
+        (TEAM_MANAGE, Role.MANAGER, "forbidden"),
+        (BRAND_VIEW, None, "not_found"),
+    ],
+)
+def test_role_permission_matrix_matches_the_documented_roles(perm, role, expected):
+    principal = _principal(role=role)
+    outcome = "allowed"
+    try:
+        authorize(principal, perm, 7)
+    except NotFound:
+        outcome = "not_found"
+    except Forbidden:
+        outcome = "forbidden"
+    assert outcome == expected
+
+
+def test_directors_hold_every_permission_and_read_only_tokens_no_write():
+    director = _principal(AgencyRole.DIRECTOR)
+    assert director.can(TEAM_MANAGE, 7) and director.can(CLIENT_CREATE) and director.can(BRAND_EDIT, 12345)
+    read_only = _principal(AgencyRole.OWNER, read_only=True)
+    assert read_only.can(BRAND_VIEW, 7)
+    assert not read_only.can(BRAND_EDIT, 7) and not read_only.can(CLIENT_CREATE)
+    member = _principal(role=Role.MANAGER)
+    assert not member.can(CLIENT_CREATE)
+
+
+def test_audit_routes_refuses_a_route_without_an_access_rule_in_an_included_router():
+    app = FastAPI()
+    router = APIRouter()
+
+    @router.get("/api/forgotten")
+    def forgotten():
+        return {}
+
+    app.include_router(router)
+    with pytest.raises(RuntimeError, match="/api/forgotten"):
+        audit_routes(app)
+
+
+def test_audit_routes_refuses_a_client_permission_without_client_id():
+    app = FastAPI()
+
+    @app.get("/api/brand", dependencies=[Depends(require(BRAND_VIEW))])
+    def brand():
+        return {}
+
+    with pytest.raises(RuntimeError, match="client_id"):
+        audit_routes(app)
+
+
+def test_audit_routes_accepts_declared_routes():
+    app = FastAPI()
+
+    @app.get("/api/open", dependencies=[Depends(public)])
+    def open_():
+        return {}
+
+    @app.get("/api/clients/{client_id}/brand", dependencies=[Depends(require(BRAND_VIEW))])
+    def brand(client_id: int):
+        return {}
+
+    audit_routes(app)
+    perms, is_public = declared_access(next(r for r in api_routes(app) if r.path == "/api/open"))
+    assert (perms, is_public) == ([], True)
