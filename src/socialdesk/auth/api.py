@@ -15,7 +15,8 @@ from socialdesk.web.session import begin_browser_session, end_browser_session
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-def _me(principal: Principal, request: Request) -> MeOut:
+def me_out(principal: Principal, request: Request) -> MeOut:
+    """The signed-in person as the API shows them, with the CSRF token for browser callers."""
     from socialdesk.web.session import csrf_token
 
     return MeOut(
@@ -34,7 +35,7 @@ def signup(data: SignupIn, request: Request, response: Response, session: Sessio
     """Create the first account (the agency owner) and sign in. Refused once an account exists."""
     user = auth_service.create_owner(session=session, email=data.email, name=data.name, password=data.password)
     begin_browser_session(request, response, session, user)
-    return _me(auth_service.principal_for(session=session, user=user), request)
+    return me_out(auth_service.principal_for(session=session, user=user), request)
 
 
 @router.post("/login", response_model=MeOut, dependencies=[Depends(public)])
@@ -48,7 +49,7 @@ def login(data: LoginIn, request: Request, response: Response, session: Session 
         ip=request.client.host if request.client else "unknown",
     )
     begin_browser_session(request, response, session, user)
-    return _me(auth_service.principal_for(session=session, user=user), request)
+    return me_out(auth_service.principal_for(session=session, user=user), request)
 
 
 @router.post("/logout", status_code=204, dependencies=[Depends(public)])
@@ -58,7 +59,7 @@ def logout(request: Request, response: Response, session: Session = Depends(get_
 
 @router.get("/me", response_model=MeOut)
 def me(request: Request, principal: Principal = Depends(require(ACCOUNT_VIEW))):
-    return _me(principal, request)
+    return me_out(principal, request)
 
 
 @router.post("/password", status_code=204)

@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 from socialdesk.config import get_settings
 from socialdesk.db import Database
 from socialdesk.kit.authz import AgencyRole, Principal
-from socialdesk.kit.errors import DomainError
+from socialdesk.kit.errors import DomainError, describe, field_errors
 
 console = Console()
 
@@ -40,14 +40,7 @@ def describe_domain_error(exc: DomainError) -> str:
 
 
 def describe_validation_error(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"])
-        message = err["msg"].removeprefix("Value error, ")
-        if not field and ": " in message:  # model-level checks name the field themselves
-            field, message = message.split(": ", 1)
-        parts.append(f"{field or 'input'}: {message}")
-    return "; ".join(parts)
+    return describe(field_errors(exc.errors()))
 
 
 class ErrorReportingGroup(TyperGroup):

@@ -32,6 +32,24 @@ class InvalidInput(DomainError):
         return cls(f"{field}: {message}", errors=[FieldError(field, message)])
 
 
+def field_errors(errors: list[dict], *, drop=("body", "query", "path", "header", "cookie")) -> list[FieldError]:
+    """Pydantic's error list as field errors. Model-level checks name their field at the start of
+    the message ("age_max: must be at least age_min"), so that name is moved into ``field``."""
+    out = []
+    for err in errors:
+        field = ".".join(str(p) for p in err.get("loc", ()) if p not in drop)
+        message = err.get("msg", "invalid value").removeprefix("Value error, ")
+        head, sep, rest = message.partition(": ")
+        if sep and " " not in head and (not field or field.split(".")[-1] != head):
+            field, message = (f"{field}.{head}" if field else head), rest
+        out.append(FieldError(field or "input", message))
+    return out
+
+
+def describe(errors: list[FieldError]) -> str:
+    return "; ".join(f"{e.field}: {e.message}" for e in errors)
+
+
 class NotFound(DomainError):
     status = 404
 

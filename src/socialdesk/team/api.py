@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from socialdesk.auth import service as auth_service
+from socialdesk.auth.api import me_out
 from socialdesk.auth.schemas import MeOut
 from socialdesk.clients.permissions import OVERVIEW_VIEW
 from socialdesk.clients.schemas import ClientSummary, KpiTargetOut
@@ -110,10 +111,6 @@ def revoke_invitation(invitation_id: RowId, session: DB):
 @router.post("/api/invitations/accept/{token}", response_model=MeOut, status_code=201, dependencies=[Depends(public)])
 def accept_invitation(token: str, data: AcceptInvitation, request: Request, response: Response, session: DB):
     """Accept an invitation: creates your account with the roles it grants, and signs you in."""
-    from socialdesk.web.session import csrf_token
-
     user = team_service.accept_invitation(session=session, token=token, password=data.password, name=data.name)
     begin_browser_session(request, response, session, user)
-    p = auth_service.principal_for(session=session, user=user)
-    return MeOut(id=p.user_id, email=p.email, name=p.name, agency_role=p.agency_role, read_only=False,
-                 client_roles=p.client_roles, csrf_token=csrf_token(request))
+    return me_out(auth_service.principal_for(session=session, user=user), request)

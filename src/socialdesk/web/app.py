@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 import socialdesk
 from socialdesk.config import Settings, get_settings
 from socialdesk.db import Database
-from socialdesk.kit.errors import DomainError, NotAuthenticated
+from socialdesk.kit.errors import DomainError, NotAuthenticated, describe, field_errors
 from socialdesk.web.deps import audit_routes, csrf_protect, public
 from socialdesk.web.session import set_pending_cookies
 
@@ -23,18 +23,6 @@ log = logging.getLogger("socialdesk.web")
 STATIC = Path(__file__).resolve().parent / "static"
 # Front-end libraries installed from the npm registry at set-up, served from node_modules.
 ASSETS = {"htmx": "htmx.org/dist", "pico": "@picocss/pico/css", "swagger": "swagger-ui-dist"}
-
-
-def _field_errors(exc: RequestValidationError) -> list[dict]:
-    out = []
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header", "cookie")]
-        message = err.get("msg", "invalid value").removeprefix("Value error, ")
-        field = ".".join(loc)
-        if not field and ": " in message:
-            field, message = message.split(": ", 1)
-        out.append({"field": field or "body", "message": message})
-    return out
 
 
 def _wants_html(request: Request) -> bool:
@@ -78,9 +66,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        errors = _field_errors(exc)
-        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return JSONResponse({"detail": summary, "errors": errors}, status_code=422)
+        errors = field_errors(exc.errors())
+        body = {"detail": describe(errors), "errors": [{"field": e.field, "message": e.message} for e in errors]}
+        return JSONResponse(body, status_code=422)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from socialdesk.kit.errors import Conflict, DomainError, FieldError, InvalidInput
+from socialdesk.kit.errors import Conflict, DomainError, InvalidInput, field_errors
 
 M = TypeVar("M", bound=BaseModel)
 FORM_ERRORS = (InvalidInput, Conflict)  # errors a form shows next to its fields; others become error pages
@@ -55,16 +55,7 @@ def field_label(field: str) -> str:
 
 def invalid_input(exc: ValidationError) -> InvalidInput:
     """Turn a pydantic ValidationError into an InvalidInput naming each field."""
-    errors = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err.get("loc", ()))
-        message = err.get("msg", "invalid value").removeprefix("Value error, ")
-        head, sep, rest = message.partition(": ")
-        if sep and " " not in head and (not field or field.split(".")[-1] != head):
-            # model validators name the field at the start of their message ("age_max: must be ...")
-            field = f"{field}.{head}" if field else head
-            message = rest
-        errors.append(FieldError(field or "_form", message))
+    errors = field_errors(exc.errors())
     summary = "; ".join(f"{field_label(e.field)}: {e.message}" for e in errors)
     return InvalidInput(summary, errors=errors)
 
