@@ -16,6 +16,7 @@ from socialdesk.config import get_settings
 from socialdesk.demo.cli import demo
 from socialdesk.kit.cli import ErrorReportingGroup, console, database, fail
 from socialdesk.migrations.runner import current
+from socialdesk.networks.cli import app as text_app
 from socialdesk.team.cli import app as users_app
 from socialdesk.vault.cli import app as vault_app
 
@@ -28,6 +29,7 @@ app = typer.Typer(
 app.add_typer(clients_app, name="clients")
 app.add_typer(users_app, name="users")
 app.add_typer(vault_app, name="vault")
+app.add_typer(text_app, name="text")
 app.command("demo")(demo)
 
 
