@@ -363,3 +363,20 @@ def test_account_tokens_and_password_change(owner):
     assert wrong.status_code == 422 and "current password: is not your current password" in wrong.text
     changed = owner.post("/account/password", {"current_password": PASSWORD, "new_password": "y" * 12, "new_password_again": "y" * 12})
     assert changed.url.path == "/account" and "Password changed" in changed.text  # still signed in
+
+
+def test_page_routes_answer_huge_ids_without_a_server_error(owner_client):
+    client_id = owner_client.post("/api/clients", json={"name": "Huge Ids Co"}).json()["id"]
+    huge = 2**63
+    csrf = {"csrf_token": owner_client.headers["x-csrf-token"]}
+    for path in (
+        f"/clients/{client_id}/personas/{huge}/edit",
+        f"/clients/{client_id}/log/{huge}/delete",
+        f"/clients/{client_id}/team/{huge}/remove",
+        f"/team/invitations/{huge}/revoke",
+        f"/team/users/{huge}",
+        f"/account/tokens/{huge}/revoke",
+    ):
+        method = owner_client.get if path.endswith("/edit") else owner_client.post
+        response = method(path, data=csrf) if method is owner_client.post else method(path)
+        assert response.status_code in (404, 422), (path, response.status_code)

@@ -14,7 +14,7 @@ from socialdesk.auth.schemas import ApiTokenIn, LoginIn, PasswordChange, SignupI
 from socialdesk.clients.views import see_other
 from socialdesk.kit.authz import Principal
 from socialdesk.kit.errors import InvalidInput, NotAuthenticated, RateLimited
-from socialdesk.web.deps import get_db, public, require
+from socialdesk.web.deps import RowId, get_db, public, require
 from socialdesk.web.forms import collect_errors, form_data, form_fields, validate
 from socialdesk.web.session import begin_browser_session, end_browser_session
 from socialdesk.web.templating import render
@@ -135,7 +135,7 @@ def create_token(request: Request, session: DB, form: Form, principal: Principal
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(token_id: int, session: DB, principal: Principal = Depends(require(ACCOUNT_TOKENS))):
+def revoke_token(token_id: RowId, session: DB, principal: Principal = Depends(require(ACCOUNT_TOKENS))):
     """Revoke one of your API tokens."""
     user = auth_service.get(session=session, user_id=principal.user_id)
     auth_service.revoke_api_token(session=session, user=user, token_id=token_id)

@@ -41,7 +41,7 @@ from socialdesk.clients.schemas import (
 from socialdesk.kit.authz import Principal
 from socialdesk.team import service as team_service
 from socialdesk.team.permissions import TEAM_MANAGE, TEAM_VIEW
-from socialdesk.web.deps import get_db, require
+from socialdesk.web.deps import RowId, get_db, require
 from socialdesk.web.forms import collect_errors, form_data, form_fields, form_rows, validate
 from socialdesk.web.templating import render
 
@@ -205,11 +205,11 @@ def _child_routes(kind: ChildKind) -> None:
             return see_other(f"/clients/{client_id}/{kind.key}")
         return page(request, session, client_id, values, errors, 422)
 
-    def edit_item(client_id: int, item_id: int, request: Request, session: DB):
+    def edit_item(client_id: int, item_id: RowId, request: Request, session: DB):
         item = clients_service.get_child(session, kind.model, client_id, item_id)
         return page(request, session, client_id, values_of(item, kind.schema), item=item, template="clients/child_edit.html")
 
-    def save_item(client_id: int, item_id: int, request: Request, session: DB, form: Form):
+    def save_item(client_id: int, item_id: RowId, request: Request, session: DB, form: Form):
         item = clients_service.get_child(session, kind.model, client_id, item_id)
         values = kind.parse(form)
         with collect_errors(session) as errors:
@@ -217,7 +217,7 @@ def _child_routes(kind: ChildKind) -> None:
             return see_other(f"/clients/{client_id}/{kind.key}")
         return page(request, session, client_id, values, errors, 422, item=item, template="clients/child_edit.html")
 
-    def delete_item(client_id: int, item_id: int, session: DB):
+    def delete_item(client_id: int, item_id: RowId, session: DB):
         clients_service.delete_child(session, kind.model, client_id, item_id)
         return see_other(f"/clients/{client_id}/{kind.key}")
 
@@ -292,7 +292,7 @@ def add_log(client_id: int, request: Request, session: DB, form: Form, principal
 
 
 @router.post("/clients/{client_id}/log/{entry_id}/delete", dependencies=[Depends(require(LOG_WRITE))])
-def delete_log(client_id: int, entry_id: int, session: DB):
+def delete_log(client_id: int, entry_id: RowId, session: DB):
     """Delete a log entry."""
     clients_service.delete_log_entry(session=session, client_id=client_id, entry_id=entry_id)
     return see_other(f"/clients/{client_id}/log")

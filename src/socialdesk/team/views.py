@@ -15,7 +15,7 @@ from socialdesk.kit.errors import InvalidInput
 from socialdesk.team import service as team_service
 from socialdesk.team.permissions import TEAM_MANAGE, TEAM_VIEW, USERS_MANAGE, USERS_VIEW
 from socialdesk.team.schemas import AcceptInvitation, InvitationIn, MemberRole, UserUpdate
-from socialdesk.web.deps import get_db, public, require
+from socialdesk.web.deps import RowId, get_db, public, require
 from socialdesk.web.forms import collect_errors, form_data, form_fields, validate
 from socialdesk.web.session import begin_browser_session
 from socialdesk.web.templating import render
@@ -59,7 +59,7 @@ def set_member_role(client_id: int, request: Request, session: DB, form: Form):
 
 
 @router.post("/clients/{client_id}/team/{user_id}/remove", dependencies=[Depends(require(TEAM_MANAGE))])
-def remove_member(client_id: int, user_id: int, session: DB):
+def remove_member(client_id: int, user_id: RowId, session: DB):
     """Take away a person's role on this client."""
     team_service.remove_member(session=session, client_id=client_id, user_id=user_id)
     return see_other(f"/clients/{client_id}/team")
@@ -118,14 +118,14 @@ def invite(request: Request, session: DB, form: Form, principal: Principal = Dep
 
 
 @router.post("/team/invitations/{invitation_id}/revoke", dependencies=[Depends(require(USERS_MANAGE))])
-def revoke_invitation(invitation_id: int, session: DB):
+def revoke_invitation(invitation_id: RowId, session: DB):
     """Cancel a pending invitation."""
     team_service.revoke_invitation(session=session, invitation_id=invitation_id)
     return see_other("/team")
 
 
 @router.post("/team/users/{user_id}")
-def update_user(user_id: int, request: Request, session: DB, form: Form, principal: Principal = Depends(require(USERS_MANAGE))):
+def update_user(user_id: RowId, request: Request, session: DB, form: Form, principal: Principal = Depends(require(USERS_MANAGE))):
     """Change a person's agency role or (de)activate them."""
     values = form_fields(form, UserUpdate, checkboxes=("is_active",))
     with collect_errors(session) as errors:
