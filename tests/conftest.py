@@ -136,3 +136,16 @@ def owner_client(client) -> TestClient:
 
 # --- the shared "world" (tests/world.py): owner, clients A and B, one person per role ---------
 from world import world  # noqa: E402,F401
+
+
+# --- a real Mastodon peer: mastodon-mock (PyPI) served by uvicorn on a free loopback port ------
+
+
+@pytest.fixture(scope="session")
+def mastodon_peer():
+    """A mastodon-mock server (in-memory, seeded with alice/bob/carol and their tokens, e.g.
+    ``alice_token``), one per test worker. Faults: see tests/test_channels.py ``fault``."""
+    from mastodon_mock.testing.server import MockServer
+
+    with MockServer() as server:
+        yield server

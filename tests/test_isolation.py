@@ -19,6 +19,7 @@ from __future__ import annotations
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
 
+from socialdesk.channels.permissions import CHANNELS_MANAGE, CHANNELS_VIEW
 from socialdesk.clients.permissions import BRAND_EDIT, BRAND_VIEW, CLIENT_CREATE, CLIENT_VIEW, LOG_WRITE
 from socialdesk.kit.authz import AgencyRole, Principal, Role, Scope, authorize
 from socialdesk.kit.errors import Forbidden, NotFound
@@ -78,6 +79,7 @@ PARAMS = {
     "invitation_id": lambda w, p, m, path: w.fresh_invitation()[0],
     "token_id": _token_id,
     "token": lambda w, p, m, path: w.fresh_invitation()[1],
+    "channel_id": lambda w, p, m, path: w.fresh_channel() if m in WRITE_METHODS else w.channel_id,
 }
 
 
@@ -116,6 +118,13 @@ SAMPLES = {
         "grants": [{"client_id": w.a_id, "role": "content_creator"}],
     },
     "POST /api/invitations/accept/{token}": lambda w, p: {"password": PASSWORD},
+    # Connecting verifies the token with the network: the walk points it at a real mastodon-mock
+    # (alice's token), so allowed callers get 201. POST .../check needs no body: it answers 200 with
+    # the outcome (the world's channel points at a closed port, so status "error").
+    "POST /api/clients/{client_id}/channels": lambda w, p: {
+        "network": "mastodon", "base_url": w.mastodon_url, "access_token": "alice_token", "display_name": "Walk",
+    },
+    "POST /api/clients/{client_id}/channels/{channel_id}/check": lambda w, p: None,
 }
 
 
@@ -170,7 +179,8 @@ def _call(client, world: World, person: Person | None, path: str, method: str, o
     return url, response
 
 
-def test_every_route_checks_tenant_and_permission_for_every_role(app, client, world):
+def test_every_route_checks_tenant_and_permission_for_every_role(app, client, world, mastodon_peer):
+    world.mastodon_url = mastodon_peer.base_url
     operations = _operations(app)
     assert len(operations) > 30, "the OpenAPI spec lost routes"
     failures, seen_public = [], set()
@@ -244,6 +254,8 @@ def test_ids_of_client_a_objects_are_not_found_under_client_b(app, client, world
             url = path.replace("{client_id}", str(world.b_id)).replace("{item_id}", str(ids[segment]))
         elif "{entry_id}" in path:
             url = path.replace("{client_id}", str(world.b_id)).replace("{entry_id}", str(world.log_id))
+        elif "{channel_id}" in path:
+            url = path.replace("{client_id}", str(world.b_id)).replace("{channel_id}", str(world.channel_id))
         else:
             continue
         key = f"{method.upper()} {path}"
@@ -291,6 +303,10 @@ def _principal(agency_role=AgencyRole.MEMBER, role: Role | None = None, read_onl
         (LOG_WRITE, Role.CONTENT_CREATOR, "forbidden"),
         (TEAM_MANAGE, Role.MANAGER, "forbidden"),
         (BRAND_VIEW, None, "not_found"),
+        (CHANNELS_VIEW, Role.ANALYST, "allowed"),
+        (CHANNELS_VIEW, Role.CLIENT_APPROVER, "forbidden"),
+        (CHANNELS_MANAGE, Role.MANAGER, "allowed"),
+        (CHANNELS_MANAGE, Role.COMMUNITY_MANAGER, "forbidden"),
     ],
 )
 def test_role_permission_matrix_matches_the_documented_roles(perm, role, expected):

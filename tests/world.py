@@ -21,6 +21,7 @@ from sqlalchemy import update
 
 from socialdesk.auth import service as auth_service
 from socialdesk.auth.models import User
+from socialdesk.channels.models import Channel
 from socialdesk.clients.models import Client, Contact, KpiTarget, LogEntry, Persona
 from socialdesk.config import Settings
 from socialdesk.db import Database
@@ -86,6 +87,9 @@ class World:
     log_id: int = 0
     invitation_id: int = 0
     invitation_token: str = ""
+    channel_id: int = 0
+    # A reachable Mastodon instance for calls that connect a channel (set by tests that start one).
+    mastodon_url: str = ""
     # Every text of A's that must never reach someone who may not see A.
     a_secrets: list[str] = field(default_factory=list)
 
@@ -149,6 +153,20 @@ class World:
                      author_id=self.people["owner"].id)
         )
 
+    def fresh_channel(self) -> int:
+        """A Mastodon channel on A with its credential in the vault (pointing nowhere reachable)."""
+        from socialdesk.vault import service as vault_service
+
+        with self.database.session() as s:
+            channel = Channel(client_id=self.a_id, network="mastodon", display_name=f"Alpha Orchard Mastodon {unique()}",
+                              handle="alpha", base_url="http://127.0.0.1:9", account_id="1", status="ok")
+            s.add(channel)
+            s.flush()
+            vault_service.put(session=s, vault=vault_service.Vault.from_settings(self.settings),
+                              name=channel.secret_name, value='{"access_token": "alpha-channel-token"}',
+                              client_id=self.a_id)
+            return channel.id
+
     def fresh_user(self, role_on_a: Role | None = Role.CONTENT_CREATOR) -> int:
         roles = {self.a_id: role_on_a} if role_on_a else {}
         return self.add_user(unique("spare_"), roles=roles).id
@@ -200,8 +218,10 @@ def build_world(database: Database, settings: Settings) -> World:
         s.flush()
         w.persona_id, w.kpi_id, w.contact_id, w.log_id = persona.id, kpi.id, contact.id, entry.id
     w.invitation_id, w.invitation_token = w.fresh_invitation()
+    w.channel_id = w.fresh_channel()
     w.a_secrets = [w.a_name, "alpha-orchard", "Paula Alpha-Persona", "Alpha secret growth plan",
-                   "Carla Alpha-Contact", "Alpha confidential kickoff", "Alpha orchard crisp voice"]
+                   "Carla Alpha-Contact", "Alpha confidential kickoff", "Alpha orchard crisp voice",
+                   "Alpha Orchard Mastodon", "alpha-channel-token"]
     # Client roles as the app will see them (the outsider also holds nothing on A).
     assert w["outsider"].roles == {w.b_id: Role.MANAGER}
     return w

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from socialdesk.channels.permissions import CHANNELS_VIEW
 from socialdesk.clients import service as clients_service
 from socialdesk.clients.models import Contact, KpiTarget, Persona
 from socialdesk.clients.permissions import (
@@ -78,6 +79,7 @@ def client_page(
         "view_log": principal.can(LOG_VIEW, client.id),
         "write_log": principal.can(LOG_WRITE, client.id),
         "view_team": principal.can(TEAM_VIEW, client.id),
+        "view_channels": principal.can(CHANNELS_VIEW, client.id),
         "manage_team": principal.can(TEAM_MANAGE, client.id),
     }
     switcher = clients_service.list_visible(session=session, principal=principal)

@@ -100,3 +100,13 @@ def rotate_all(*, session: Session, vault: Vault) -> int:
         count += 1
     session.flush()
     return count
+
+
+def delete(*, session: Session, name: str, client_id: int | None = None) -> bool:
+    """Remove the secret ``name`` (of a client, or of the agency); returns whether it existed."""
+    row = _find(session, name, client_id)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
