@@ -89,6 +89,7 @@ def settings(tmp_path, database_url) -> Settings:
         task_backend="immediate",
         auto_migrate=False,
         base_url="http://testserver",
+        allow_private_urls=True,  # the real peers (mastodon-mock, ...) listen on loopback
     )
 
 

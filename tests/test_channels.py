@@ -13,6 +13,8 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+
+from conftest import signup_owner
 from sqlalchemy import text
 
 from socialdesk.kit.authz import Role
@@ -112,6 +114,24 @@ def test_an_unreachable_instance_names_the_url_and_stores_nothing(owner_client, 
         assert "could not reach" in response.json()["detail"] and TOKEN not in response.text
     assert time.monotonic() - started < 15
     assert _rows(session, "channels") == [] and _rows(session, "stored_secrets") == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "10.1.2.3", "169.254.169.254", "[::1]"])
+def test_private_and_loopback_instances_are_refused_unless_allowed(settings, database, mastodon_peer, host):
+    from fastapi.testclient import TestClient
+
+    from socialdesk.web.app import create_app
+
+    strict = settings.model_copy(update={"allow_private_urls": False})
+    with TestClient(create_app(strict, database)) as api:
+        signup_owner(api)
+        cid = _client(api)
+        port = mastodon_peer.base_url.rsplit(":", 1)[1]
+        response = _connect(api, cid, f"http://{host}:{port}")
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "base_url"
+        assert "private or loopback" in response.json()["detail"]
+        assert api.get(f"/api/clients/{cid}/channels").json() == []
 
 
 def test_check_records_the_networks_message_and_recovers(owner_client, mastodon_peer):

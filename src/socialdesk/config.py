@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     assets_dir: Path | None = Field(default=None, description="node_modules folder holding the front-end libraries")
     auto_migrate: bool = True
+    allow_private_urls: bool = Field(
+        default=False, description="Let user-given server URLs point at private/loopback addresses"
+    )
 
     @field_validator("task_backend")
     @classmethod

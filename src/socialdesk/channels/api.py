@@ -33,11 +33,14 @@ def list_channels(client_id: RowId, session: DB):
 
 
 @router.post("", response_model=ChannelOut, status_code=201, dependencies=manage)
-def connect_channel(client_id: RowId, data: ChannelConnect, session: DB, vault: VaultDep):
+def connect_channel(client_id: RowId, data: ChannelConnect, request: Request, session: DB, vault: VaultDep):
     """Connect a channel. The credential is verified with the network first (5 s timeout); when the
     network refuses it or cannot be reached the answer is 422 naming the field, and nothing is stored."""
     clients_service.get(session=session, client_id=client_id)
-    return channels_service.connect(session=session, vault=vault, client_id=client_id, data=data.root)
+    return channels_service.connect(
+        session=session, vault=vault, client_id=client_id, data=data.root,
+        allow_private_urls=request.app.state.settings.allow_private_urls,
+    )
 
 
 @router.get("/{channel_id}", response_model=ChannelOut, dependencies=view)

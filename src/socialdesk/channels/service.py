@@ -25,6 +25,7 @@ from socialdesk.channels.schemas import (
 from socialdesk.db import utcnow
 from socialdesk.kit import children
 from socialdesk.kit.errors import InvalidInput, NotFound, RateLimited
+from socialdesk.kit.netguard import check_public_url
 from socialdesk.networks.base import NetworkAdapter, NetworkError
 from socialdesk.vault import service as vault_service
 from socialdesk.vault.service import Vault
@@ -59,11 +60,14 @@ def _refused(exc: NetworkError, network: str) -> Exception:
     return InvalidInput.on("base_url", exc.message if exc.unreachable else f"the server answered {exc.message}")
 
 
-def connect(*, session: Session, vault: Vault, client_id: int, data: AnyChannelIn) -> Channel:
+def connect(
+    *, session: Session, vault: Vault, client_id: int, data: AnyChannelIn, allow_private_urls: bool = False
+) -> Channel:
     """Verify the credential with the network, then store the channel and its credential."""
     network = ChannelNetwork(data.network)
     adapter = adapter_for(network)  # refuses networks not supported yet
     base_url = X_API_URL if isinstance(data, XChannelIn) else data.base_url
+    check_public_url(base_url, field="base_url", allow_private=allow_private_urls)
     credentials = credentials_of(data)
     try:
         info = adapter.verify(base_url=base_url, credentials=credentials)

@@ -43,7 +43,10 @@ def connect(client_id: int, request: Request, session: DB, form: Form, vault: Va
     """Connect a channel (verified with the network first)."""
     values = {name: form[name] for name in FORM_FIELDS if isinstance(form.get(name), str) and form[name] != ""}
     with collect_errors(session) as errors:
-        channels_service.connect(session=session, vault=vault, client_id=client_id, data=validate(ChannelConnect, values).root)
+        channels_service.connect(
+            session=session, vault=vault, client_id=client_id, data=validate(ChannelConnect, values).root,
+            allow_private_urls=request.app.state.settings.allow_private_urls,
+        )
         return see_other(f"/clients/{client_id}/channels?saved=1")
     errors = {key.split(".", 1)[-1] if key.split(".")[0] in ChannelNetwork.__members__.values() else key: message
               for key, message in errors.items()}
