@@ -17,6 +17,7 @@ from socialdesk.config import Settings, get_settings
 from socialdesk.db import Database
 from socialdesk.kit.errors import DomainError, NotAuthenticated, describe, field_errors
 from socialdesk.web.deps import audit_routes, csrf_protect, public
+from socialdesk.web.middleware import SendAfterCommit
 from socialdesk.web.session import set_pending_cookies
 
 log = logging.getLogger("socialdesk.web")
@@ -116,5 +117,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         else:
             log.warning("front-end library missing: %s (run `npm ci` in the project folder)", folder)
 
+    app.add_middleware(SendAfterCommit)
     audit_routes(app)
     return app
