@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,20 +41,30 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+@contextmanager
+def scratch_pg_database(prefix: str, *, template: str | None = None) -> Iterator[tuple[str, str]]:
+    """A new PostgreSQL database (empty, or a copy of ``template``), dropped afterwards; yields (name, url)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+    try:
+        yield name, make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     """A PostgreSQL database migrated once; each test clones it (CREATE DATABASE ... TEMPLATE)."""
-    name = f"sd_tmpl_{uuid.uuid4().hex[:10]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = Database(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
-    db.migrate()
-    db.dispose()
-    yield name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_pg_database("sd_tmpl") as (name, url):
+        db = Database(url)
+        db.migrate()
+        db.dispose()
+        yield name
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -68,15 +79,8 @@ def database_url(backend, tmp_path, request) -> Iterator[str]:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("pg_template")
-    name = f"sd_test_{uuid.uuid4().hex[:12]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_pg_database("sd_test", template=request.getfixturevalue("pg_template")) as (_, url):
+        yield url
 
 
 @pytest.fixture

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
+
+from live import free_port, serve
 
 pytestmark = pytest.mark.browser
 
@@ -23,35 +22,19 @@ document.addEventListener("securitypolicyviolation", (e) =>
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live_url(tmp_path) -> Iterator[str]:
     """The real app under uvicorn on a free loopback port, with a fresh SQLite data folder."""
-    import uvicorn
-
     from socialdesk.config import Settings
     from socialdesk.web.app import create_app
 
-    port = _free_port()
+    port = free_port()
     settings = Settings(
         data_dir=tmp_path / "data", secret_key="browser-test-secret-" + "x" * 32, task_backend="immediate",
         auto_migrate=True, base_url=f"http://127.0.0.1:{port}",
     )
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve(create_app(settings), port) as url:
+        yield url
 
 
 @pytest.fixture

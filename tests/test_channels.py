@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from conftest import signup_owner
+from live import free_port
 from sqlalchemy import text
 
 from socialdesk.kit.authz import Role
@@ -50,14 +51,6 @@ def _connect(api, cid: int, base_url: str, token: str = TOKEN, **extra):
 def _rows(session, table: str) -> list:
     session.commit()  # see what the app committed
     return session.execute(text(f"SELECT * FROM {table}")).all()
-
-
-def _closed_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_connect_with_a_valid_token_verifies_and_stores_the_token_encrypted(owner_client, session, mastodon_peer):
@@ -107,7 +100,7 @@ def test_a_refused_token_names_the_field_and_stores_nothing(owner_client, sessio
 def test_an_unreachable_instance_names_the_url_and_stores_nothing(owner_client, session):
     cid = _client(owner_client)
     started = time.monotonic()
-    for url in (f"http://127.0.0.1:{_closed_port()}", "http://no-such-host.invalid"):
+    for url in (f"http://127.0.0.1:{free_port()}", "http://no-such-host.invalid"):
         response = _connect(owner_client, cid, url)
         assert response.status_code == 422, response.text
         assert response.json()["errors"][0]["field"] == "base_url"

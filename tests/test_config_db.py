@@ -3,17 +3,14 @@ empty database (SQLite and PostgreSQL), and models that match the migrations."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
 
-from conftest import PG_URL, _pg_admin, signup_owner
+from conftest import scratch_pg_database, signup_owner
 from socialdesk.config import Settings
 from socialdesk.db import Database
 from socialdesk.migrations.runner import alembic_config, current
@@ -31,14 +28,8 @@ def empty_database_url(backend, tmp_path):
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh' / 'empty.db'}"
         return
-    name = f"sd_empty_{uuid.uuid4().hex[:12]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_pg_database("sd_empty") as (_, url):
+        yield url
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys_on(tmp_path):

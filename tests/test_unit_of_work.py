@@ -6,21 +6,15 @@ browser following a redirect could then outrun the commit (seen in the browser t
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
 import httpx
-import uvicorn
 from fastapi import Depends
 
+from live import serve
+
 from socialdesk.web.deps import public
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_response_is_sent_only_after_the_dependency_exit_code_ran(app):
@@ -35,19 +29,8 @@ def test_the_response_is_sent_only_after_the_dependency_exit_code_ran(app):
     def probe():
         return {"ok": True}
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.05)
-    try:
-        response = httpx.get(f"http://127.0.0.1:{port}/_probe", timeout=10)
+    with serve(app, lifespan="off") as url:
+        response = httpx.get(f"{url}/_probe", timeout=10)
         done_when_received = finished.is_set()
-    finally:
-        server.should_exit = True
-        thread.join(10)
     assert response.status_code == 200
     assert done_when_received, "the response arrived before the unit of work had finished"

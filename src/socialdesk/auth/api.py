@@ -9,7 +9,7 @@ from socialdesk.auth import service as auth_service
 from socialdesk.auth.permissions import ACCOUNT_TOKENS, ACCOUNT_VIEW
 from socialdesk.auth.schemas import ApiTokenCreated, ApiTokenIn, ApiTokenOut, LoginIn, MeOut, PasswordChange, SignupIn
 from socialdesk.kit.authz import Principal
-from socialdesk.web.deps import SESSION_COOKIE, RowId, get_db, public, require
+from socialdesk.web.deps import SESSION_COOKIE, RowId, client_ip, get_db, public, require
 from socialdesk.web.session import begin_browser_session, end_browser_session
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -46,7 +46,7 @@ def login(data: LoginIn, request: Request, response: Response, session: Session 
         settings=request.app.state.settings,
         email=data.email,
         password=data.password,
-        ip=request.client.host if request.client else "unknown",
+        ip=client_ip(request),
     )
     begin_browser_session(request, response, session, user)
     return me_out(auth_service.principal_for(session=session, user=user), request)

@@ -14,7 +14,7 @@ from socialdesk.auth.schemas import ApiTokenIn, LoginIn, PasswordChange, SignupI
 from socialdesk.clients.views import see_other
 from socialdesk.kit.authz import Principal
 from socialdesk.kit.errors import InvalidInput, NotAuthenticated, RateLimited
-from socialdesk.web.deps import RowId, get_db, public, require
+from socialdesk.web.deps import RowId, client_ip, get_db, public, require
 from socialdesk.web.forms import collect_errors, form_data, form_fields, validate
 from socialdesk.web.session import begin_browser_session, end_browser_session
 from socialdesk.web.templating import render
@@ -82,7 +82,7 @@ def login(request: Request, session: DB, form: Form):
             settings=request.app.state.settings,
             email=data.email,
             password=data.password,
-            ip=request.client.host if request.client else "unknown",
+            ip=client_ip(request),
         )
     except (InvalidInput, NotAuthenticated):
         message = "wrong e-mail or password"

@@ -37,6 +37,11 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
+def client_ip(request: Request) -> str:
+    """The caller's address, as the login rate limit keys it."""
+    return request.client.host if request.client else "unknown"
+
+
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
