@@ -32,7 +32,7 @@ class ChannelStatus(enum.StrEnum):
     ERROR = "error"
 
 
-SUPPORTED = {ChannelNetwork.MASTODON}  # networks that can be connected today; the others are coming
+SUPPORTED = set(ChannelNetwork)  # networks that can be connected
 X_API_URL = "https://api.x.com"
 BLUESKY_DEFAULT_PDS = "https://bsky.social"
 

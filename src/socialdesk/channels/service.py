@@ -7,6 +7,8 @@ leaves no channel row and no secret behind. The credential is stored in the vaul
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 
 from sqlalchemy.orm import Session
@@ -33,13 +35,25 @@ from socialdesk.vault.service import Vault
 AnyChannelIn = MastodonChannelIn | BlueskyChannelIn | XChannelIn
 
 
-def adapter_for(network: str) -> NetworkAdapter:
-    if network == ChannelNetwork.MASTODON:
-        from socialdesk.networks.mastodon import MastodonAdapter
+ADAPTERS = {  # network -> "module:class", imported on first use
+    ChannelNetwork.MASTODON: "socialdesk.networks.mastodon:MastodonAdapter",
+    ChannelNetwork.BLUESKY: "socialdesk.networks.bluesky:BlueskyAdapter",
+    ChannelNetwork.X: "socialdesk.networks.x:XAdapter",
+}
 
-        return MastodonAdapter()
-    label = ChannelNetwork(network).label
-    raise InvalidInput.on("network", f"connecting {label} channels is coming soon; only Mastodon can be connected today")
+
+def adapter_for(network: str) -> NetworkAdapter:
+    """The adapter that talks to ``network`` (one instance per process: adapters may cache sessions)."""
+    network = ChannelNetwork(network)
+    if network not in SUPPORTED:
+        raise InvalidInput.on("network", f"connecting {network.label} channels is coming soon")
+    return _adapter(network)
+
+
+@functools.cache
+def _adapter(network: ChannelNetwork) -> NetworkAdapter:
+    module, _, name = ADAPTERS[network].partition(":")
+    return getattr(importlib.import_module(module), name)()
 
 
 def list_for(*, session: Session, client_id: int) -> list[Channel]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 
@@ -10,14 +11,25 @@ class NetworkError(Exception):
     """The network refused or could not be reached.
 
     ``status`` is the HTTP status it answered (None when it could not be reached at all);
-    ``retry_after`` the seconds it asked to wait, when it said so. The message never holds a credential.
+    ``retry_after`` the seconds it asked to wait, when it said so (429 with ``Retry-After`` or a
+    rate-limit reset header). The message never holds a credential.
     """
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: int | None = None,
+        unknown_outcome: bool = False,
+        permanent: bool = False,
+    ):
         super().__init__(message)
         self.message = message
         self.status = status
         self.retry_after = retry_after
+        self.unknown_outcome = unknown_outcome  # the request may have taken effect (timeout, 5xx)
+        self.permanent = permanent  # trying again will not help (the network refuses this content)
 
     @property
     def unreachable(self) -> bool:
@@ -38,6 +50,53 @@ class AccountInfo:
     max_characters: int | None = None
 
 
+@dataclass(frozen=True)
+class MediaItem:
+    """One file to attach, already checked against the network's media rules."""
+
+    path: str  # a local file
+    mime_type: str  # image/jpeg, image/png, image/gif, image/webp, video/mp4 ...
+    alt_text: str = ""
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingPost:
+    """What to publish on one channel.
+
+    ``marker`` is unique to this (post, channel) and stable across retries: adapters use it as the
+    idempotency key where the network has one (Mastodon ``Idempotency-Key``), or to derive the
+    record key (Bluesky rkey), and :meth:`NetworkAdapter.find` uses it to tell whether an earlier
+    attempt whose outcome is unknown did reach the network. ``not_before`` is when the first
+    attempt started (no earlier post can be ours).
+    """
+
+    text: str
+    marker: str
+    not_before: datetime
+    media: tuple[MediaItem, ...] = ()
+    link: str | None = None
+    reply_to: str | None = None  # remote id of the post this one answers (a thread / first comment)
+    reply_root: str | None = None  # remote id of the thread's first post (Bluesky needs both)
+
+
+@dataclass(frozen=True)
+class Published:
+    """A post as it now exists on the network."""
+
+    remote_id: str  # Mastodon status id, Bluesky at:// URI, X post id
+    url: str  # where a person sees it
+    extra: dict[str, str] = field(default_factory=dict)  # e.g. Bluesky's cid (needed to reply to it)
+
+
+@dataclass(frozen=True)
+class TokenRefresh:
+    """New credentials after a refresh; the caller stores them in the vault."""
+
+    credentials: dict[str, str]
+
+
 class NetworkAdapter(Protocol):
     """Talks to one network on behalf of one account."""
 
@@ -45,6 +104,24 @@ class NetworkAdapter(Protocol):
 
     def verify(self, *, base_url: str, credentials: dict[str, str]) -> AccountInfo:
         """Check the credentials against the network; raise NetworkError when they do not work."""
+        ...
+
+    def publish(self, *, base_url: str, credentials: dict[str, str], post: OutgoingPost) -> Published:
+        """Send the post once. Raise NetworkError when the network refuses or cannot be reached;
+        set ``NetworkError.unknown_outcome`` when the post may have been created (a timeout after
+        sending, a 5xx) so the caller calls :meth:`find` before trying again."""
+        ...
+
+    def find(self, *, base_url: str, credentials: dict[str, str], post: OutgoingPost) -> Published | None:
+        """The post an earlier attempt made for ``post.marker``, or None when there is none."""
+        ...
+
+    def delete(self, *, base_url: str, credentials: dict[str, str], remote_id: str) -> None:
+        """Remove a published post (a post already gone is not an error)."""
+        ...
+
+    def refresh(self, *, base_url: str, credentials: dict[str, str]) -> TokenRefresh | None:
+        """New credentials when the network lets an expired token be refreshed, else None."""
         ...
 
 
