@@ -1,13 +1,31 @@
-"""Mastodon (any instance) through Mastodon.py: verify a token and read the instance's limits."""
+"""Mastodon (any instance) through Mastodon.py: verify a token, read the instance's limits, publish.
+
+Publishing sends the post's marker as ``Idempotency-Key``: the instance answers a repeated request
+with the status it already made (for an hour), and :meth:`MastodonAdapter.find` looks through the
+account's recent statuses for anything older.
+"""
 
 from __future__ import annotations
 
+import html
+import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from mastodon import Mastodon, MastodonAPIError, MastodonError, MastodonNetworkError, MastodonRatelimitError
 
-from socialdesk.networks.base import TIMEOUT_SECONDS, AccountInfo, NetworkError, scrub
+from socialdesk.networks.base import (
+    TIMEOUT_SECONDS,
+    AccountInfo,
+    NetworkError,
+    OutgoingPost,
+    Published,
+    TokenRefresh,
+    scrub,
+)
 from socialdesk.networks.text import limits_from_instance
 
 
@@ -34,18 +52,17 @@ class MastodonAdapter:
             ratelimit_method="throw",
         )
 
-    def verify(self, *, base_url: str, credentials: dict[str, str]) -> AccountInfo:
-        token = credentials.get("access_token", "")
+    @contextmanager
+    def _calls(self, base_url: str, credentials: dict[str, str], *, sending: bool = False) -> Iterator[Mastodon]:
+        """A client whose errors come out as NetworkError. ``sending``: the call creates something,
+        so a timeout or a server error leaves the outcome unknown."""
         api = None
         try:
-            api = self._client(base_url, token)
-            account: Any = api.account_verify_credentials()
-            handle = str(account.get("acct") or account.get("username") or "")
-            info = dict(account_id=str(account["id"]), handle=handle, display_name=str(account.get("display_name") or ""))
+            api = self._client(base_url, credentials.get("access_token", ""))
+            yield api
         except MastodonNetworkError as exc:
-            raise NetworkError(
-                scrub(f"could not reach {base_url}: {_first_line(exc)}", credentials), status=None
-            ) from None
+            raise NetworkError(scrub(f"could not reach {base_url}: {_first_line(exc)}", credentials), status=None,
+                               unknown_outcome=sending) from None
         except MastodonRatelimitError:
             reset = getattr(api, "ratelimit_reset", None)
             wait = max(1, int(reset - time.time())) if isinstance(reset, int | float) else 300
@@ -55,11 +72,60 @@ class MastodonAdapter:
             err = _api_error(exc)
             err.message = scrub(err.message, credentials)
             err.args = (err.message,)
+            if err.status is not None and err.status >= 500:
+                err.unknown_outcome = sending
+            elif err.status in (400, 404, 413, 415, 422):
+                err.permanent = True
             raise err from None
         except (MastodonError, ValueError, TypeError, KeyError, AttributeError) as exc:
             raise NetworkError(scrub(f"unexpected answer from {base_url}: {_first_line(exc)}", credentials),
-                               status=None) from None
+                               status=None, unknown_outcome=sending) from None
+
+    def verify(self, *, base_url: str, credentials: dict[str, str]) -> AccountInfo:
+        with self._calls(base_url, credentials) as api:
+            account: Any = api.account_verify_credentials()
+            handle = str(account.get("acct") or account.get("username") or "")
+            info = dict(account_id=str(account["id"]), handle=handle, display_name=str(account.get("display_name") or ""))
         return AccountInfo(**info, max_characters=self._max_characters(api))
+
+    def publish(self, *, base_url: str, credentials: dict[str, str], post: OutgoingPost) -> Published:
+        media_ids = []
+        with self._calls(base_url, credentials) as api:
+            for item in post.media:  # an orphan upload after a crash is harmless: the instance drops it
+                attachment = api.media_post(item.path, mime_type=item.mime_type, description=item.alt_text or None,
+                                            synchronous=True)
+                media_ids.append(attachment["id"])
+        with self._calls(base_url, credentials, sending=True) as api:
+            status = api.status_post(post.text, in_reply_to_id=post.reply_to, media_ids=media_ids or None,
+                                     idempotency_key=post.marker)
+        return _published(status)
+
+    def find(self, *, base_url: str, credentials: dict[str, str], post: OutgoingPost) -> Published | None:
+        """The account's status with this text made since ``post.not_before``, if any."""
+        wanted = _plain(post.text)
+        with self._calls(base_url, credentials) as api:
+            me = api.account_verify_credentials()
+            for status in api.account_statuses(me["id"], limit=40):
+                created = status.get("created_at")
+                if isinstance(created, datetime):
+                    created = created if created.tzinfo else created.replace(tzinfo=UTC)
+                    if created < post.not_before:
+                        break  # newest first: nothing older can be ours
+                same_reply = str(status.get("in_reply_to_id") or "") == str(post.reply_to or "")
+                if same_reply and _plain(_text_of(status.get("content") or "")) == wanted:
+                    return _published(status)
+        return None
+
+    def delete(self, *, base_url: str, credentials: dict[str, str], remote_id: str) -> None:
+        try:
+            with self._calls(base_url, credentials) as api:
+                api.status_delete(remote_id)
+        except NetworkError as exc:
+            if exc.status != 404:
+                raise
+
+    def refresh(self, *, base_url: str, credentials: dict[str, str]) -> TokenRefresh | None:
+        return None  # Mastodon access tokens do not expire; a revoked one needs the user
 
     @staticmethod
     def _max_characters(api: Mastodon) -> int | None:
@@ -68,6 +134,23 @@ class MastodonAdapter:
             return limits_from_instance(_as_dict(api.instance_v2())).max_characters
         except (MastodonError, ValueError, TypeError, KeyError, AttributeError):
             return None
+
+
+_BREAK = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>", re.I)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _text_of(content: str) -> str:
+    """A status's HTML content as the plain text that was posted (line breaks as spaces)."""
+    return html.unescape(_TAG.sub("", _BREAK.sub(" ", content)))
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _published(status: Any) -> Published:
+    return Published(remote_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or ""))
 
 
 def _first_line(exc: Exception) -> str:
