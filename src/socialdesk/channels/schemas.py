@@ -84,7 +84,11 @@ class BlueskyChannelIn(BaseModel):
 
 class XChannelIn(BaseModel):
     network: Literal["x"]
-    access_token: Secret = Field(description="An OAuth 2 user access token")
+    access_token: Secret = Field(description="An OAuth 2.0 user access token (Authorization Code with PKCE)")
+    refresh_token: Secret | None = Field(
+        default=None, description="The refresh token (scope offline.access), so the access token can be renewed")
+    client_id: Secret | None = Field(default=None, description="Your X app's OAuth 2.0 client ID (needed to refresh)")
+    client_secret: Secret | None = Field(default=None, description="Your X app's client secret (confidential clients)")
     display_name: DisplayName = ""
 
 
@@ -133,4 +137,7 @@ def credentials_of(data: MastodonChannelIn | BlueskyChannelIn | XChannelIn) -> d
     """The secret part of a connect request (what goes in the vault)."""
     if isinstance(data, BlueskyChannelIn):
         return {"handle": data.handle, "app_password": data.app_password}
+    if isinstance(data, XChannelIn):
+        given = {name: getattr(data, name) for name in ("refresh_token", "client_id", "client_secret")}
+        return {"access_token": data.access_token, **{name: value for name, value in given.items() if value}}
     return {"access_token": data.access_token}

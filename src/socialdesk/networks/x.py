@@ -1,0 +1,412 @@
+"""X (Twitter) through API v2 with OAuth 2.0 user-context tokens (Authorization Code with PKCE).
+
+X has no idempotency key and no field that could carry our marker, so an attempt whose outcome is
+unknown (a timeout or a 5xx on POST /2/tweets) is settled by :meth:`XAdapter.find`: the account's
+posts since the first attempt, compared by text as X stores it (every URL shortened to a t.co link,
+media as trailing t.co links). X refusing "duplicate content" is read the same way: an earlier
+attempt got through. Media go up first; X drops unused uploads, so an orphan after a crash is
+harmless. The token needs the scopes tweet.read, tweet.write, users.read and media.write (and
+offline.access for a refresh token).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import itertools
+import os
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from socialdesk.networks import entities
+from socialdesk.networks.base import (
+    TIMEOUT_SECONDS,
+    AccountInfo,
+    MediaItem,
+    NetworkError,
+    OutgoingPost,
+    Published,
+    TokenRefresh,
+    scrub,
+)
+
+MAX_CHARACTERS = 280  # weighted, as networks/text.py counts (X Premium's longer posts are not assumed)
+CHUNK_BYTES = 4 * 1024 * 1024  # X takes at most 5 MB per APPEND
+PROCESSING_TIMEOUT = 120.0  # seconds to wait for X to process a video before giving up on this attempt
+TIMELINE_PAGES = 3  # find() reads at most this many pages of 100 posts
+DEFAULT_RETRY_AFTER = 60
+PENDING = frozenset({"pending", "in_progress"})
+SIMPLE_IMAGES = frozenset({"image/jpeg", "image/png", "image/webp", "image/bmp", "image/tiff"})
+
+_TCO = re.compile(r"https?://t\.co/[A-Za-z0-9]+")
+_LEADING_MENTIONS = re.compile(r"^(?:@\w{1,15}\s+)+")
+_URL_MARK = "\x00"  # stands for one URL while texts are compared
+
+
+class XAdapter:
+    network = "x"
+
+    def __init__(
+        self,
+        timeout: float = TIMEOUT_SECONDS,
+        *,
+        chunk_bytes: int = CHUNK_BYTES,
+        processing_timeout: float = PROCESSING_TIMEOUT,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.timeout = timeout
+        self.chunk_bytes = chunk_bytes
+        self.processing_timeout = processing_timeout
+        self.sleep = sleep
+        self.clock = clock
+        # Who each token belongs to (keyed by a digest, never the token): publish needs the username
+        # for the post's URL and find the user id, and GET /2/users/me has its own rate limit.
+        self._accounts: dict[str, AccountInfo] = {}
+        self._lock = threading.Lock()
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    @contextmanager
+    def _calls(self, base_url: str, credentials: dict[str, str], *, sending: bool = False,
+               bearer: bool = True) -> Iterator[httpx.Client]:
+        """A client whose failures come out as NetworkError. ``sending``: the call creates the post,
+        so a timeout or an answer we cannot read leaves the outcome unknown."""
+        headers = {"Authorization": f"Bearer {credentials.get('access_token', '')}"} if bearer else {}
+        try:
+            with httpx.Client(base_url=base_url, timeout=self.timeout, headers=headers) as http:
+                yield http
+        except httpx.HTTPError as exc:
+            raise NetworkError(scrub(f"could not reach {base_url}: {_describe(exc)}", credentials), status=None,
+                               unknown_outcome=sending) from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise NetworkError(scrub(f"unexpected answer from {base_url}: {_describe(exc)}", credentials),
+                               status=None, unknown_outcome=sending) from None
+
+    def _answer(self, response: httpx.Response, credentials: dict[str, str], *, sending: bool = False) -> dict:
+        """The JSON of a successful answer; any other answer raises the NetworkError it means."""
+        if response.is_success:
+            return response.json() if response.content else {}
+        raise self._error(response, credentials, sending=sending)
+
+    def _error(self, response: httpx.Response, credentials: dict[str, str], *, sending: bool) -> NetworkError:
+        status, said = response.status_code, _said(response)
+        if status == 429:
+            wait = self._retry_after(response.headers)
+            return NetworkError(f"429 Too Many Requests: X is rate limiting this account; try again in {wait} s",
+                                status=429, retry_after=wait)
+        if status == 401:
+            return NetworkError(
+                scrub(f"401 {said or 'Unauthorized'}: the token expired or was revoked; reconnect the channel", credentials),
+                status=401)
+        message = scrub(f"{status} {said or response.reason_phrase}", credentials)
+        if status >= 500:
+            return NetworkError(message, status=status, unknown_outcome=sending)
+        return NetworkError(message, status=status, permanent=status in (400, 403, 404, 413, 415, 422))
+
+    def _retry_after(self, headers: httpx.Headers) -> int:
+        """Seconds until the spent limit resets: a 24-hour posting cap when one is spent, else the
+        15-minute window (``x-rate-limit-reset``, epoch seconds), else ``retry-after``."""
+        resets = [headers.get(f"x-{scope}-24hour-reset") for scope in ("user-limit", "app-limit")
+                  if headers.get(f"x-{scope}-24hour-remaining") == "0"]
+        resets = [float(r) for r in (*resets, headers.get("x-rate-limit-reset")) if _is_number(r)]
+        if resets:
+            return max(1, int(max(resets) - self.clock()))
+        if _is_number(headers.get("retry-after")):
+            return max(1, int(float(headers["retry-after"])))
+        return DEFAULT_RETRY_AFTER
+
+    @staticmethod
+    def _key(base_url: str, credentials: dict[str, str]) -> str:
+        return hashlib.sha256(f"{base_url}\n{credentials.get('access_token', '')}".encode()).hexdigest()
+
+    def _remember(self, base_url: str, credentials: dict[str, str], info: AccountInfo) -> None:
+        with self._lock:
+            if len(self._accounts) > 10_000:
+                self._accounts.clear()
+            self._accounts[self._key(base_url, credentials)] = info
+
+    def _me(self, http: httpx.Client, base_url: str, credentials: dict[str, str]) -> AccountInfo:
+        """The account of the token: from the cache, else GET /2/users/me."""
+        with self._lock:
+            known = self._accounts.get(self._key(base_url, credentials))
+        if known is not None:
+            return known
+        me = self._answer(http.get("/2/users/me"), credentials)["data"]
+        info = AccountInfo(account_id=str(me["id"]), handle=str(me["username"]), display_name=str(me.get("name") or ""),
+                           max_characters=MAX_CHARACTERS)
+        self._remember(base_url, credentials, info)
+        return info
+
+    # -- the protocol ----------------------------------------------------------------------------
+
+    def verify(self, *, base_url: str, credentials: dict[str, str]) -> AccountInfo:
+        """GET /2/users/me, always (a cached answer would not prove the token still works)."""
+        with self._lock:
+            self._accounts.pop(self._key(base_url, credentials), None)
+        with self._calls(base_url, credentials) as http:
+            return self._me(http, base_url, credentials)
+
+    def publish(self, *, base_url: str, credentials: dict[str, str], post: OutgoingPost) -> Published:
+        with self._calls(base_url, credentials) as http:
+            me = self._me(http, base_url, credentials)
+            media_ids = [self._upload(http, credentials, item) for item in post.media]
+        body: dict[str, Any] = {"text": post.text}
+        if media_ids:
+            body["media"] = {"media_ids": media_ids}
+        if post.reply_to:
+            body["reply"] = {"in_reply_to_tweet_id": str(post.reply_to)}
+        with self._calls(base_url, credentials, sending=True) as http:
+            response = http.post("/2/tweets", json=body)
+            duplicate = response.status_code == 403 and "duplicate" in _said(response).lower()
+            if not duplicate:
+                return _published(me.handle, self._answer(response, credentials, sending=True)["data"]["id"])
+        return self._earlier(base_url=base_url, credentials=credentials, post=post)
+
+    def _earlier(self, *, base_url: str, credentials: dict[str, str], post: OutgoingPost) -> Published:
+        """X refused the post as duplicate content: an earlier attempt got through (find it), or the
+        account posted the same text before this post was first sent (nothing to retry)."""
+        try:
+            found = self.find(base_url=base_url, credentials=credentials, post=post)
+        except NetworkError as exc:
+            exc.unknown_outcome = True  # X says the post may exist: look again before sending
+            raise
+        if found is not None:
+            return found
+        raise NetworkError("403 X refuses duplicate content: this account already posted the same text before; "
+                           "change the text to post it again", status=403, permanent=True)
+
+    def find(self, *, base_url: str, credentials: dict[str, str], post: OutgoingPost) -> Published | None:
+        """The newest of the account's posts since ``post.not_before`` (GET /2/users/:id/tweets) that
+        answers the same post and whose text is ``post.text`` as X stores it: NFC, each URL a t.co
+        link (compared with the URLs set aside, and with ``entities.urls[].expanded_url`` when X
+        gives it), media as trailing t.co links (dropped), whitespace collapsed."""
+        wanted = _sent_form(post.text)
+        params: dict[str, Any] = {"start_time": _rfc3339(post.not_before), "max_results": 100,
+                                  "tweet.fields": "created_at,text,entities,referenced_tweets"}
+        with self._calls(base_url, credentials) as http:
+            me = self._me(http, base_url, credentials)
+            for _ in range(TIMELINE_PAGES):
+                page = self._answer(http.get(f"/2/users/{quote(me.account_id, safe='')}/tweets", params=params),
+                                    credentials)
+                for tweet in page.get("data") or []:
+                    if _replied_to(tweet) == (str(post.reply_to) if post.reply_to else None) and \
+                            _matches(tweet, wanted, reply=bool(post.reply_to)):
+                        return _published(me.handle, tweet["id"])
+                next_token = (page.get("meta") or {}).get("next_token")
+                if not next_token:
+                    break
+                params["pagination_token"] = next_token
+        return None
+
+    def delete(self, *, base_url: str, credentials: dict[str, str], remote_id: str) -> None:
+        try:
+            with self._calls(base_url, credentials) as http:
+                self._answer(http.delete(f"/2/tweets/{quote(str(remote_id), safe='')}"), credentials)
+        except NetworkError as exc:
+            if exc.status != 404:
+                raise
+
+    def refresh(self, *, base_url: str, credentials: dict[str, str]) -> TokenRefresh | None:
+        """POST /2/oauth2/token with the refresh token (X access tokens last two hours). Public clients
+        send their client_id; confidential ones also authenticate with HTTP Basic (client_secret).
+        X rotates refresh tokens: the new one replaces the old, which stops working."""
+        refresh_token, client_id = credentials.get("refresh_token"), credentials.get("client_id")
+        if not refresh_token or not client_id:
+            return None
+        secret = credentials.get("client_secret")
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
+        with self._calls(base_url, credentials, bearer=False) as http:
+            token = self._answer(http.post("/2/oauth2/token", data=form,
+                                           auth=httpx.BasicAuth(client_id, secret) if secret else None), credentials)
+            fresh = {**credentials, "access_token": str(token["access_token"])}
+            if token.get("refresh_token"):
+                fresh["refresh_token"] = str(token["refresh_token"])
+            if token.get("expires_in") is not None:
+                expires = datetime.fromtimestamp(self.clock(), UTC) + timedelta(seconds=int(token["expires_in"]))
+                fresh["expires_at"] = expires.isoformat(timespec="seconds")
+        with self._lock:
+            known = self._accounts.get(self._key(base_url, credentials))
+        if known is not None:
+            self._remember(base_url, fresh, known)
+        return TokenRefresh(credentials=fresh)
+
+    # -- media -----------------------------------------------------------------------------------
+
+    def _upload(self, http: httpx.Client, credentials: dict[str, str], item: MediaItem) -> str:
+        """One file's media id: still images in one request, GIFs and videos in chunks; then its alt text
+        (POST /2/media/metadata)."""
+        if item.mime_type in SIMPLE_IMAGES:
+            with open(item.path, "rb") as fh:
+                answer = self._answer(http.post(
+                    "/2/media/upload", data={"media_category": "tweet_image", "media_type": item.mime_type},
+                    files={"media": (Path(item.path).name, fh, item.mime_type)}), credentials)
+            media_id = str(answer["data"]["id"])
+        else:
+            media_id = self._upload_chunked(http, credentials, item)
+        if item.alt_text:
+            self._answer(http.post("/2/media/metadata",
+                                   json={"id": media_id, "metadata": {"alt_text": {"text": item.alt_text}}}), credentials)
+        return media_id
+
+    def _upload_chunked(self, http: httpx.Client, credentials: dict[str, str], item: MediaItem) -> str:
+        """GIFs and videos: INIT, APPEND (``chunk_bytes`` a segment), FINALIZE, then STATUS while X processes.
+
+        API v2 names these steps POST /2/media/upload/initialize (JSON: media_type, total_bytes,
+        media_category), POST /2/media/upload/{id}/append (multipart: media, segment_index) and
+        POST /2/media/upload/{id}/finalize; STATUS is GET /2/media/upload?command=STATUS&media_id={id}.
+        (The first v2 form, ``command=INIT|APPEND|FINALIZE`` on /2/media/upload, is deprecated.) While
+        ``processing_info.state`` is pending or in_progress we wait the ``check_after_secs`` X names,
+        for at most ``processing_timeout`` seconds in all.
+        """
+        category = "tweet_gif" if item.mime_type == "image/gif" else "tweet_video"
+        init = self._answer(http.post("/2/media/upload/initialize", json={
+            "media_type": item.mime_type, "total_bytes": os.path.getsize(item.path), "media_category": category,
+        }), credentials)
+        media_id = str(init["data"]["id"])
+        with open(item.path, "rb") as fh:
+            for index in itertools.count():
+                chunk = fh.read(self.chunk_bytes)
+                if not chunk:
+                    break
+                self._answer(http.post(f"/2/media/upload/{media_id}/append", data={"segment_index": str(index)},
+                                       files={"media": ("blob", chunk, "application/octet-stream")}), credentials)
+        done = self._answer(http.post(f"/2/media/upload/{media_id}/finalize"), credentials)
+        info, waited = done["data"].get("processing_info"), 0.0
+        while info and info.get("state") in PENDING:
+            wait = max(1.0, float(info.get("check_after_secs") or 1))
+            if waited + wait > self.processing_timeout:
+                raise NetworkError(f"X is still processing {Path(item.path).name} after {int(waited)} s; "
+                                   "the post will be tried again later", status=None)
+            self.sleep(wait)
+            waited += wait
+            status = self._answer(http.get("/2/media/upload", params={"command": "STATUS", "media_id": media_id}),
+                                  credentials)
+            info = status["data"].get("processing_info")
+        if info and info.get("state") == "failed":
+            error = info.get("error") or {}
+            reason = error.get("message") or error.get("name") or "processing failed"
+            raise NetworkError(f"X could not process {Path(item.path).name}: {reason}", permanent=True)
+        return media_id
+
+
+# -- comparing a sent text with a post as X stores it ---------------------------------------------
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _sent_form(text: str) -> tuple[str, list[str]]:
+    """The text to send with each URL (as twitter-text finds them, so as X shortens them) set aside."""
+    nfc = unicodedata.normalize("NFC", text)
+    pieces, urls, cursor = [], [], 0
+    for url in sorted(entities.extract_urls(nfc), key=lambda u: u["indices"][0]):
+        start, end = url["indices"]
+        pieces += [nfc[cursor:start], f" {_URL_MARK} "]
+        urls.append(url["url"])
+        cursor = end
+    pieces.append(nfc[cursor:])
+    return _collapse("".join(pieces)), urls
+
+
+def _posted_form(tweet: dict) -> tuple[str, list[str | None]]:
+    """A post's text with its t.co links set aside (their expanded URL when X says it) and media links dropped."""
+    text = unicodedata.normalize("NFC", html.unescape(str(tweet.get("text") or "")))  # v2 escapes & < >
+    known = {u.get("url"): u for u in ((tweet.get("entities") or {}).get("urls") or []) if isinstance(u, dict)}
+    pieces, urls, cursor = [], [], 0
+    for link in _TCO.finditer(text):
+        entity = known.get(link.group())
+        pieces.append(text[cursor:link.start()])
+        cursor = link.end()
+        if entity is not None and _is_media(entity):
+            continue
+        pieces.append(f" {_URL_MARK} ")
+        urls.append(entity.get("expanded_url") if entity else None)
+    pieces.append(text[cursor:])
+    return _collapse("".join(pieces)), urls
+
+
+def _is_media(entity: dict) -> bool:
+    display = str(entity.get("display_url") or "")
+    return bool(entity.get("media_key")) or display.startswith(("pic.x.com/", "pic.twitter.com/"))
+
+
+def _matches(tweet: dict, wanted: tuple[str, list[str]], *, reply: bool) -> bool:
+    sent_text, sent_urls = wanted
+    text, urls = _posted_form(tweet)
+    while len(urls) > len(sent_urls) and urls[-1] is None and text.endswith(_URL_MARK):
+        text, urls = text[: -len(_URL_MARK)].rstrip(), urls[:-1]  # a media link X did not describe
+    candidates = {text}
+    if reply:  # X may prefix a reply with the @names of the conversation
+        candidates.add(_LEADING_MENTIONS.sub("", text))
+    if sent_text not in candidates or len(urls) != len(sent_urls):
+        return False
+    return all(posted is None or _same_url(posted, sent) for posted, sent in zip(urls, sent_urls, strict=True))
+
+
+def _same_url(expanded: str, sent: str) -> bool:
+    """Whether X's expanded_url is the URL we sent (X adds http:// to a bare domain)."""
+    def plain(url: str) -> str:
+        url = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url.strip(), flags=re.I)
+        return url.removeprefix("www.").rstrip("/").lower()
+    return plain(expanded) == plain(sent)
+
+
+def _replied_to(tweet: dict) -> str | None:
+    for ref in tweet.get("referenced_tweets") or []:
+        if isinstance(ref, dict) and ref.get("type") == "replied_to":
+            return str(ref.get("id"))
+    return None
+
+
+# -- small helpers ---------------------------------------------------------------------------------
+
+
+def _published(handle: str, post_id: Any) -> Published:
+    return Published(remote_id=str(post_id), url=f"https://x.com/{handle}/status/{post_id}")
+
+
+def _rfc3339(moment: datetime) -> str:
+    """X's time parameters: UTC, whole seconds, a Z (a naive datetime is taken as UTC)."""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _said(response: httpx.Response) -> str:
+    """What X says went wrong: ``errors[].message``, else ``detail`` / ``title``, else OAuth's ``error_description``."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return "" if not text or "<" in text else text.splitlines()[0][:300]
+    if not isinstance(body, dict):
+        return ""
+    messages = [str(e["message"]) for e in body.get("errors") or [] if isinstance(e, dict) and e.get("message")]
+    said = "; ".join(messages) or body.get("detail") or body.get("title") or body.get("error_description") \
+        or body.get("error") or ""
+    return str(said)[:300]
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc).strip()
+    name = type(exc).__name__
+    return f"{name}: {text.splitlines()[0][:300]}" if text else name
+
+
+def _is_number(value: str | None) -> bool:
+    try:
+        float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
