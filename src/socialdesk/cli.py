@@ -17,6 +17,7 @@ from socialdesk.demo.cli import demo
 from socialdesk.kit.cli import ErrorReportingGroup, console, database, fail
 from socialdesk.migrations.runner import current
 from socialdesk.networks.cli import app as text_app
+from socialdesk.publishing.cli import app as publish_app
 from socialdesk.team.cli import app as users_app
 from socialdesk.vault.cli import app as vault_app
 
@@ -30,6 +31,7 @@ app.add_typer(clients_app, name="clients")
 app.add_typer(users_app, name="users")
 app.add_typer(vault_app, name="vault")
 app.add_typer(text_app, name="text")
+app.add_typer(publish_app, name="publish")
 app.command("demo")(demo)
 
 
@@ -62,8 +64,13 @@ def migrate() -> None:
 
 
 @app.command()
-def worker(workers: int = typer.Option(2, min=1, help="Worker threads.")) -> None:
-    """Run the background task consumer for the configured backend (SOCIALDESK_TASK_BACKEND)."""
+def worker(
+    workers: int = typer.Option(2, min=1, help="Worker threads for background tasks."),
+    publish_threads: int = typer.Option(8, min=0, help="Threads publishing due posts (0: this worker does not publish)."),
+) -> None:
+    """Run the background task consumer for the configured backend (SOCIALDESK_TASK_BACKEND) and the
+    publishing dispatcher. Run as many workers, on as many machines, as needed: each post is claimed
+    by one of them in the database."""
     from socialdesk.tasks import load_tasks
 
     settings = get_settings()
@@ -73,5 +80,12 @@ def worker(workers: int = typer.Option(2, min=1, help="Worker threads.")) -> Non
         pass  # tasks expect the newest schema
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     huey = load_tasks()
-    console.print(f"Consuming the {settings.task_backend} task queue with {workers} workers; Ctrl-C stops.")
+    if publish_threads:
+        from socialdesk.db import Database
+        from socialdesk.publishing.cli import make_dispatcher
+        from socialdesk.publishing.dispatch import start_in_thread
+
+        start_in_thread(make_dispatcher(Database(settings.resolved_database_url), threads=publish_threads))
+    console.print(f"Consuming the {settings.task_backend} task queue with {workers} workers"
+                  f" and publishing with {publish_threads} threads; Ctrl-C stops.")
     huey.create_consumer(workers=workers, periodic=True).run()

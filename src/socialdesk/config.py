@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     allow_private_urls: bool = Field(
         default=False, description="Let user-given server URLs point at private/loopback addresses"
     )
+    publish_lease_seconds: float = Field(
+        default=60.0, ge=5, description="How long a worker's claim on a due post lasts before another may take over"
+    )
 
     @field_validator("task_backend")
     @classmethod

@@ -68,7 +68,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE takes the write lock at once (waiting for it under busy_timeout): a unit of work
+            # that reads then writes cannot fail with "database is locked" halfway.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate")
+                                 else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -81,11 +84,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.writer = sessionmaker(self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error."""
-        session = self.sessionmaker()
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error. ``write``: it will write after
+        reading, so on SQLite it takes the write lock when it begins (other databases ignore this)."""
+        session = (self.writer if write else self.sessionmaker)()
         try:
             yield session
             session.commit()

@@ -7,8 +7,10 @@ account's recent statuses for anything older.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,20 +39,34 @@ def _api_error(exc: MastodonAPIError) -> NetworkError:
     return NetworkError(f"{status} {text}" if status else str(text), status=status, retry_after=300 if status == 429 else None)
 
 
+MAX_FIND_PAGES = 50  # 2,000 statuses back at most
+
+
 class MastodonAdapter:
     network = "mastodon"
 
     def __init__(self, timeout: float = TIMEOUT_SECONDS):
         self.timeout = timeout
+        self._local = threading.local()
 
     def _client(self, base_url: str, token: str) -> Mastodon:
-        return Mastodon(
-            access_token=token,
-            api_base_url=base_url,
-            request_timeout=self.timeout,
-            version_check_mode="none",  # no extra call to learn the version
-            ratelimit_method="throw",
-        )
+        """A client per (instance, token) and thread, kept so its HTTP connection is reused."""
+        cache = getattr(self._local, "clients", None)
+        if cache is None:
+            cache = self._local.clients = {}
+        key = (base_url, hashlib.sha256(token.encode()).hexdigest())
+        api = cache.get(key)
+        if api is None:
+            if len(cache) >= 64:
+                cache.clear()
+            api = cache[key] = Mastodon(
+                access_token=token,
+                api_base_url=base_url,
+                request_timeout=self.timeout,
+                version_check_mode="none",  # no extra call to learn the version
+                ratelimit_method="throw",
+            )
+        return api
 
     @contextmanager
     def _calls(self, base_url: str, credentials: dict[str, str], *, sending: bool = False) -> Iterator[Mastodon]:
@@ -101,19 +117,25 @@ class MastodonAdapter:
         return _published(status)
 
     def find(self, *, base_url: str, credentials: dict[str, str], post: OutgoingPost) -> Published | None:
-        """The account's status with this text made since ``post.not_before``, if any."""
+        """The account's status with this text made since ``post.not_before``, if any (newest first,
+        page by page, until the statuses are older than that)."""
         wanted = _plain(post.text)
         with self._calls(base_url, credentials) as api:
             me = api.account_verify_credentials()
-            for status in api.account_statuses(me["id"], limit=40):
-                created = status.get("created_at")
-                if isinstance(created, datetime):
-                    created = created if created.tzinfo else created.replace(tzinfo=UTC)
-                    if created < post.not_before:
-                        break  # newest first: nothing older can be ours
-                same_reply = str(status.get("in_reply_to_id") or "") == str(post.reply_to or "")
-                if same_reply and _plain(_text_of(status.get("content") or "")) == wanted:
-                    return _published(status)
+            page = api.account_statuses(me["id"], limit=40)
+            for _ in range(MAX_FIND_PAGES):
+                if not page:
+                    break
+                for status in page:
+                    created = status.get("created_at")
+                    if isinstance(created, datetime):
+                        created = created if created.tzinfo else created.replace(tzinfo=UTC)
+                        if created < post.not_before:
+                            return None  # newest first: nothing older can be ours
+                    same_reply = str(status.get("in_reply_to_id") or "") == str(post.reply_to or "")
+                    if same_reply and _plain(_text_of(status.get("content") or "")) == wanted:
+                        return _published(status)
+                page = api.fetch_next(page)
         return None
 
     def delete(self, *, base_url: str, credentials: dict[str, str], remote_id: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from socialdesk.channels import service as channels_service
 from socialdesk.channels.schemas import ChannelNetwork
 from socialdesk.clients import service as clients_service
+from socialdesk.db import utcnow
 from socialdesk.kit.authz import Principal
 from socialdesk.networks import text as text_rules
 from socialdesk.publishing import service as posts
@@ -324,9 +325,12 @@ def delete_media(client_id: RowId, media_id: RowId, session: DB, _: Principal = 
 
 
 @router.get("/calendar", response_model=list[PostOut])
-def calendar(session: DB, start: datetime, end: datetime, principal: Principal = Depends(require(CALENDAR_VIEW)),
-             client_id: Annotated[int | None, Query(ge=1)] = None):
-    """Posts scheduled in [start, end) across the clients you work on (or one of them)."""
+def calendar(session: DB, principal: Principal = Depends(require(CALENDAR_VIEW)), start: datetime | None = None,
+             end: datetime | None = None, client_id: Annotated[int | None, Query(ge=1)] = None):
+    """Posts scheduled in [start, end) across the clients you work on (or one of them); by default
+    the six weeks from a week ago."""
+    start = start or utcnow() - timedelta(days=7)
+    end = end or start + timedelta(days=42)
     visible = [c.id for c in clients_service.list_visible(session=session, principal=principal)]
     ids = [i for i in visible if client_id is None or i == client_id]
     return posts.list_posts(session=session, client_ids=ids, start=start, end=end, limit=5000)

@@ -136,7 +136,7 @@ class Publisher:
     def publish(self, claim: Claim) -> str:
         """Send one claimed target and record the outcome; returns the target's new state."""
         try:
-            with self.database.session() as session:
+            with self.database.session() as session:  # reads only
                 job = self._job(session, claim)
         except DomainError as exc:  # a credential missing from the vault, a media file gone
             return self._record_failure(claim, NetworkError(exc.message, permanent=True))
@@ -176,7 +176,7 @@ class Publisher:
             return None
         if refreshed is None:
             return None
-        with self.database.session() as session:
+        with self.database.session(write=True) as session:
             channel = session.get(Channel, job.channel_id)
             vault_service.put(session=session, vault=self.vault, name=channel.secret_name,
                               value=json.dumps(refreshed.credentials), client_id=channel.client_id)
@@ -219,7 +219,7 @@ class Publisher:
                               .with_for_update())
 
     def _record_success(self, claim: Claim, result: Published, adapter, job: _Job) -> str:
-        with self.database.session() as session:
+        with self.database.session(write=True) as session:
             target = self._fenced(session, claim)
             if target is None:
                 log.warning("target %s was published as %s but its claim was lost", claim.target_id, result.remote_id)
@@ -248,7 +248,7 @@ class Publisher:
             note, remote = f"first comment published: {sent.url}", sent.remote_id
         except NetworkError as exc:
             note, remote = f"first comment not published: {exc.message}", None
-        with self.database.session() as session:
+        with self.database.session(write=True) as session:
             target = session.get(PostTarget, claim.target_id)
             target.comment_remote_id = remote
             posts_service._event(session, target.post, None, "comment_published" if remote else "comment_failed",
@@ -256,7 +256,7 @@ class Publisher:
 
     def _record_failure(self, claim: Claim, exc: NetworkError) -> str:
         now = utcnow()
-        with self.database.session() as session:
+        with self.database.session(write=True) as session:
             target = self._fenced(session, claim)
             if target is None:
                 return "lost"
@@ -268,10 +268,11 @@ class Publisher:
                 target.in_flight = False
                 target.needs_lookup = False
             channel = session.get(Channel, target.channel_id)
-            if exc.bad_credentials:
+            credential_refused = exc.status == 401 or (exc.status == 403 and not exc.permanent)
+            if credential_refused:
                 channel.status, channel.last_error = "error", exc.message
                 target.last_error = f"{exc.message} — the network refused the channel's credential; reconnect it"
-            give_up = exc.permanent or exc.bad_credentials or target.attempts >= MAX_ATTEMPTS
+            give_up = exc.permanent or credential_refused or target.attempts >= MAX_ATTEMPTS
             if give_up:
                 target.state, target.due_at = TargetState.FAILED, None
                 if target.attempts >= MAX_ATTEMPTS and not exc.permanent:
@@ -306,7 +307,7 @@ class Dispatcher:
         self._lock = threading.Lock()
 
     def claim(self, limit: int, now: datetime | None = None) -> list[Claim]:
-        with self.database.session() as session:
+        with self.database.session(write=True) as session:
             return claim_due(session, now=now, limit=limit, lease=self.lease)
 
     def run_once(self, now: datetime | None = None, limit: int = 100) -> dict[str, int]:

@@ -230,7 +230,8 @@ def _check_media(session: Session, client_id: int, media_ids: list[int], channel
     from socialdesk.networks import media as media_rules
 
     items = [(media_rules.MediaInfo(kind=f.kind, mime_type=f.mime_type, size_bytes=f.size_bytes, width=f.width,
-                                    height=f.height, duration_seconds=f.duration_seconds), f.alt_text)
+                                    height=f.height, duration_seconds=f.duration_seconds, frames=f.frames),
+              f.alt_text)
              for f in (files[i] for i in media_ids)]
     errors = []
     for network in sorted({c.network for c in channels.values()}):
@@ -776,7 +777,7 @@ def save_media(*, session: Session, root, client_id: int, filename: str, source,
     row = MediaFile(client_id=client_id, filename=(Path(filename or "upload").name)[:255], stored_as=f"{client_id}/{name}",
                     sha256=digest.hexdigest(), kind=info.kind, mime_type=info.mime_type, size_bytes=info.size_bytes,
                     width=info.width, height=info.height, duration_seconds=info.duration_seconds,
-                    alt_text=alt_text, uploaded_by_id=user_id)
+                    frames=info.frames, alt_text=alt_text, uploaded_by_id=user_id)
     session.add(row)
     session.flush()
     return row

@@ -47,6 +47,7 @@ def upgrade() -> None:
     sa.Column('width', sa.Integer(), nullable=True),
     sa.Column('height', sa.Integer(), nullable=True),
     sa.Column('duration_seconds', sa.Double(), nullable=True),
+    sa.Column('frames', sa.Integer(), nullable=True),
     sa.Column('alt_text', sa.Text(), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', socialdesk.db.UTCDateTime(timezone=True), nullable=False),
