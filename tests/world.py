@@ -188,10 +188,52 @@ class World:
                                                    read_only=False)
             return row.id
 
+    def fresh_post(self, status: str = "draft") -> int:
+        """A post on A's channel: a draft, or ``approved``/``scheduled``/``failed`` as a path needs."""
+        from datetime import UTC, datetime, timedelta
+
+        from socialdesk.publishing.models import Post, PostTarget
+        from socialdesk.publishing.timing import new_marker
+
+        target_state = {"scheduled": "scheduled", "failed": "failed"}.get(status, "draft")
+        at = datetime.now(UTC) + timedelta(days=3) if status == "scheduled" else None
+        post = Post(client_id=self.a_id, text=f"Alpha post {unique()}", status=status, scheduled_at=at,
+                    created_by_id=self.people["owner"].id, media_ids=[])
+        post.targets.append(PostTarget(client_id=self.a_id, channel_id=self.channel_id, network="mastodon",
+                                       marker=new_marker(), state=target_state, due_at=at))
+        return self._insert(post)
+
+    def fresh_campaign(self) -> int:
+        from socialdesk.publishing.models import Campaign
+
+        return self._insert(Campaign(client_id=self.a_id, name=f"Alpha campaign {unique()}"))
+
+    def fresh_slot(self) -> int:
+        from socialdesk.publishing.models import QueueSlot
+
+        return self._insert(QueueSlot(client_id=self.a_id, channel_id=self.channel_id, weekday=0,
+                                      time=f"{next(_counter) % 24:02d}:{next(_counter) % 60:02d}"))
+
+    def fresh_media(self) -> int:
+        from socialdesk.publishing.models import MediaFile
+
+        return self._insert(MediaFile(client_id=self.a_id, filename="alpha.png", stored_as=f"{self.a_id}/none.png",
+                                      sha256="0" * 64, kind="image", mime_type="image/png", size_bytes=10, width=1,
+                                      height=1, alt_text="Alpha picture"))
+
+    def pause_a(self) -> None:
+        from socialdesk.publishing import service as posts_service
+
+        with self.database.session() as s:
+            posts_service.pause(session=s, client_id=self.a_id, user_id=None, reason="walk")
+
     def reset(self) -> None:
         """Undo what a call may have changed on A and B that later calls depend on."""
+        from socialdesk.publishing.models import PublishingSettings
+
         with self.database.session() as s:
             s.execute(update(Client).where(Client.id.in_([self.a_id, self.b_id])).values(archived=False))
+            s.execute(update(PublishingSettings).values(paused=False, approval_policy="none"))
 
 
 def build_world(database: Database, settings: Settings) -> World:
@@ -219,6 +261,11 @@ def build_world(database: Database, settings: Settings) -> World:
         w.persona_id, w.kpi_id, w.contact_id, w.log_id = persona.id, kpi.id, contact.id, entry.id
     w.invitation_id, w.invitation_token = w.fresh_invitation()
     w.channel_id = w.fresh_channel()
+    w.post_id, w.campaign_id, w.media_id = w.fresh_post(), w.fresh_campaign(), w.fresh_media()
+    from socialdesk.publishing.models import QueueSlot
+
+    with database.session() as s:  # every day at 09:00, so "add to queue" finds a slot
+        s.add_all(QueueSlot(client_id=w.a_id, channel_id=w.channel_id, weekday=d, time="09:00") for d in range(7))
     w.a_secrets = [w.a_name, "alpha-orchard", "Paula Alpha-Persona", "Alpha secret growth plan",
                    "Carla Alpha-Contact", "Alpha confidential kickoff", "Alpha orchard crisp voice",
                    "Alpha Orchard Mastodon", "alpha-channel-token"]
