@@ -154,3 +154,16 @@ def mastodon_peer():
 
     with MockServer() as server:
         yield server
+
+
+# --- a real Bluesky network: @atproto/dev-env (PLC, PDS, AppView) run by tests/peers/bluesky ---
+
+
+@pytest.fixture(scope="session")
+def bluesky_peer():
+    """A whole local Bluesky network, one per test worker (tests/peers/bluesky.py): accounts from
+    ``create_account(name)``, AppView indexing with ``process_all()``. Fails when it cannot start."""
+    from peers.bluesky import BlueskyPeer
+
+    with BlueskyPeer() as peer:
+        yield peer

@@ -79,6 +79,7 @@ class OutgoingPost:
     link: str | None = None
     reply_to: str | None = None  # remote id of the post this one answers (a thread / first comment)
     reply_root: str | None = None  # remote id of the thread's first post (Bluesky needs both)
+    langs: tuple[str, ...] = ()  # BCP 47 language tags of the text, when known
 
 
 @dataclass(frozen=True)

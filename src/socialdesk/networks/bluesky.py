@@ -1,0 +1,385 @@
+"""Bluesky (any PDS) through the atproto SDK: sign in with an app password, publish, find and delete posts.
+
+A post's record key is its ``marker`` (a TID chosen before the first attempt), so a retry can never make
+a second post: the repeat is refused and the adapter returns the record the first attempt made.
+Sessions are cached per (PDS, handle) because the PDS rate-limits sign-ins (30 per 5 minutes per handle).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from atproto import Client, models
+from atproto_client.exceptions import InvokeTimeoutError, RateLimitExceededError, RequestErrorBase
+from atproto_client.models.common import XrpcError
+from atproto_client.models.utils import get_model_as_dict
+from atproto_client.request import Request
+from atproto_core.exceptions import AtProtocolError
+from atproto_core.uri import AtUri
+from pydantic import ValidationError
+
+from socialdesk.networks.base import TIMEOUT_SECONDS, AccountInfo, NetworkError, OutgoingPost, Published, scrub
+from socialdesk.networks.entities import bluesky_facets
+
+POST = "app.bsky.feed.post"
+PROFILE = "app.bsky.actor.profile"
+MAX_CHARACTERS = 300  # graphemes (app.bsky.feed.post text)
+MAX_IMAGES = 4
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
+# Errors that mean "this session no longer works" rather than "these credentials are wrong".
+SESSION_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthMissing", "AuthRequired"})
+NOT_FOUND = frozenset({"RecordNotFound", "NotFound"})
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Session:
+    """A signed-in client for one account; ``secret`` is a digest of the app password it was made with."""
+
+    client: Client
+    did: str
+    handle: str
+    secret: str
+
+
+def _digest(password: str) -> str:
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
+def _xrpc(exc: RequestErrorBase) -> tuple[str, str]:
+    """The XRPC error name and message of a refused request ("" when the body was not XRPC)."""
+    content = exc.response.content if exc.response is not None else None
+    if isinstance(content, XrpcError):
+        return content.error or "", content.message or ""
+    return "", ""
+
+
+def _created_at() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class BlueskyAdapter:
+    network = "bluesky"
+
+    def __init__(self, timeout: float = TIMEOUT_SECONDS):
+        self.timeout = timeout
+        self._sessions: dict[tuple[str, str], _Session] = {}
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._lock = threading.Lock()  # guards the two dicts; each account's sign-in has its own lock
+
+    # --- the NetworkAdapter protocol ---------------------------------------------------------
+
+    def verify(self, *, base_url: str, credentials: dict[str, str]) -> AccountInfo:
+        """Sign in (always afresh: this is the check of the credentials) and read the profile's name."""
+        session = self._guard(base_url, credentials, lambda: self._session(base_url, credentials, fresh=True))
+        display_name = self._display_name(session)
+        return AccountInfo(account_id=session.did, handle=session.handle, display_name=display_name,
+                           max_characters=MAX_CHARACTERS)
+
+    def publish(self, *, base_url: str, credentials: dict[str, str], post: OutgoingPost) -> Published:
+        rkey = post.marker
+        if not TID.fullmatch(rkey):
+            raise NetworkError(f"the post's marker {rkey!r} is not a record key (TID); nothing was sent",
+                               permanent=True)
+        return self._with_session(base_url, credentials, lambda s: self._create(s, post, rkey), sending=True)
+
+    def find(self, *, base_url: str, credentials: dict[str, str], post: OutgoingPost) -> Published | None:
+        if not TID.fullmatch(post.marker):
+            return None  # publish refuses such a marker before sending anything
+        return self._with_session(base_url, credentials, lambda s: self._get_post(s, post.marker))
+
+    def delete(self, *, base_url: str, credentials: dict[str, str], remote_id: str) -> None:
+        uri = self._parse_uri(remote_id)
+
+        def delete(s: _Session) -> None:
+            data = models.ComAtprotoRepoDeleteRecord.Data(repo=s.did, collection=uri.collection, rkey=uri.rkey)
+            try:
+                s.client.com.atproto.repo.delete_record(data)
+            except RequestErrorBase as exc:
+                if _xrpc(exc)[0] not in NOT_FOUND:  # the PDS answers 200 for a gone record; some say so
+                    raise
+
+        self._with_session(base_url, credentials, delete)
+
+    def refresh(self, *, base_url: str, credentials: dict[str, str]) -> None:
+        """App passwords do not expire; an expired session is replaced by signing in again."""
+        return None
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    def _key(self, base_url: str, credentials: dict[str, str]) -> tuple[str, str]:
+        return base_url.rstrip("/"), credentials.get("handle", "").strip().removeprefix("@").lower()
+
+    def _session(self, base_url: str, credentials: dict[str, str], *, fresh: bool = False,
+                 stale: _Session | None = None) -> _Session:
+        """The cached session of this account; signs in when there is none, it was made with another
+        password, it is ``stale`` (the one that just failed: another thread may have replaced it
+        already), or ``fresh`` is asked for."""
+        key = self._key(base_url, credentials)
+        password = credentials.get("app_password", "")
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            cached = self._sessions.get(key)
+            if cached and not fresh and cached is not stale and cached.secret == _digest(password):
+                return cached
+            client = Client(base_url=key[0], request=Request(timeout=self.timeout))
+            # No profile fetch: it is served by the AppView, which publishing does not need.
+            client.login(key[1], password, fetch_bsky_profile=False)
+            me = client._session  # the SDK keeps the session's DID and handle here
+            session = _Session(client=client, did=me.did, handle=me.handle, secret=_digest(password))
+            self._sessions[key] = session
+            return session
+
+    def _with_session(self, base_url: str, credentials: dict[str, str], action: Callable[[_Session], T], *,
+                      sending: bool = False) -> T:
+        """Run ``action`` with the account's session; sign in again once if the PDS no longer accepts it."""
+
+        def run() -> T:
+            session = self._session(base_url, credentials)
+            try:
+                return action(session)
+            except RequestErrorBase as exc:
+                if not self._session_expired(exc):
+                    raise
+            return action(self._session(base_url, credentials, stale=session))
+
+        return self._guard(base_url, credentials, run, sending=sending)
+
+    @staticmethod
+    def _session_expired(exc: RequestErrorBase) -> bool:
+        status = exc.response.status_code if exc.response is not None else None
+        return status == 401 or _xrpc(exc)[0] in SESSION_ERRORS
+
+    def _guard(self, base_url: str, credentials: dict[str, str], call: Callable[[], T], *,
+               sending: bool = False) -> T:
+        """``call()``, with every failure turned into a NetworkError whose message holds no credential."""
+        try:
+            return call()
+        except NetworkError as exc:
+            exc.message = scrub(exc.message, credentials)
+            exc.args = (exc.message,)
+            raise
+        except (AtProtocolError, httpx.HTTPError, ValidationError, ValueError, KeyError, AttributeError) as exc:
+            err = self._network_error(exc, base_url, sending=sending)
+        err.message = scrub(err.message, credentials)
+        err.args = (err.message,)
+        raise err from None
+
+    def _network_error(self, exc: Exception, base_url: str, *, sending: bool) -> NetworkError:
+        """What went wrong, as the caller decides on it: retry, wait, ask for a new app password, give up."""
+        if isinstance(exc, InvokeTimeoutError | httpx.TimeoutException):
+            return NetworkError(f"{base_url} did not answer within {self.timeout:g} s", unknown_outcome=sending)
+        response = getattr(exc, "response", None)
+        if isinstance(exc, RequestErrorBase | httpx.HTTPError) and response is None:
+            cause = exc.__cause__ or exc
+            return NetworkError(f"could not reach {base_url}: {_first_line(cause)}", unknown_outcome=sending)
+        if not isinstance(exc, RequestErrorBase) or response is None:
+            return NetworkError(f"unexpected answer from {base_url}: {_first_line(exc)}", unknown_outcome=sending)
+        status = response.status_code
+        name, text = _xrpc(exc)
+        said = f"{status} {name}: {text}" if name else str(status)
+        if status == 429:
+            wait = _retry_after(exc)
+            return NetworkError(f"429 {name or 'RateLimitExceeded'}: the PDS is rate limiting; try again in {wait} s",
+                                status=429, retry_after=wait)
+        if status == 401 or name in SESSION_ERRORS or name == "AuthenticationRequired":
+            return NetworkError(f"{said}; check the handle and the app password", status=401)
+        if status == 403:
+            return NetworkError(f"{said}; the account may not post (suspended, taken down or deactivated)", status=403)
+        if status >= 500:
+            return NetworkError(said, status=status, unknown_outcome=sending)
+        # 400 InvalidRequest, 413 too large ...: the PDS refuses this content; the same again will not pass.
+        return NetworkError(said, status=status, permanent=sending and status in (400, 413))
+
+    # --- publishing --------------------------------------------------------------------------
+
+    def _create(self, s: _Session, post: OutgoingPost, rkey: str) -> Published:
+        record = self._record(s, post)
+        data = models.ComAtprotoRepoCreateRecord.Data(repo=s.did, collection=POST, rkey=rkey, record=record)
+        try:
+            created = s.client.com.atproto.repo.create_record(data)
+        except RequestErrorBase as exc:
+            if self._session_expired(exc) or isinstance(exc, RateLimitExceededError):
+                raise
+            # A record already under this key means an earlier attempt succeeded; the reference PDS
+            # answers that repeat with a 500, others may say 400 or 409.
+            try:
+                existing = self._get_post(s, rkey)
+            except (AtProtocolError, httpx.HTTPError):
+                existing = None
+            if existing:
+                return existing
+            raise
+        return self._published(s, created.uri, created.cid)
+
+    def _record(self, s: _Session, post: OutgoingPost) -> dict[str, Any]:
+        """The app.bsky.feed.post record: text, facets (resolved mentions only), embed, reply, langs."""
+        resolved: dict[str, str | None] = {}
+
+        def resolve(handle: str) -> str | None:
+            if handle.lower() not in resolved:
+                resolved[handle.lower()] = self._resolve_handle(s, handle)
+            return resolved[handle.lower()]
+
+        facets, _unresolved = bluesky_facets(post.text, resolve)
+        record: dict[str, Any] = {"$type": POST, "text": post.text, "createdAt": _created_at()}
+        if facets:
+            record["facets"] = facets
+        langs = list(post.langs)[:3]
+        if langs:
+            record["langs"] = langs
+        embed = self._embed(s, post)
+        if embed:
+            record["embed"] = embed
+        if post.reply_to:
+            record["reply"] = self._reply_ref(s, post.reply_to, post.reply_root)
+        return record
+
+    def _resolve_handle(self, s: _Session, handle: str) -> str | None:
+        """The DID of a handle; None when it does not resolve (the mention then stays plain text)."""
+        try:
+            params = models.ComAtprotoIdentityResolveHandle.Params(handle=handle)
+            return s.client.com.atproto.identity.resolve_handle(params).did
+        except RequestErrorBase as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if status == 400 or status == 404:
+                return None
+            raise
+        except (ValidationError, ValueError):
+            return None  # not a handle by atproto's syntax
+
+    def _embed(self, s: _Session, post: OutgoingPost) -> dict[str, Any] | None:
+        images = [m for m in post.media if m.mime_type in IMAGE_TYPES]
+        videos = [m for m in post.media if m.mime_type == "video/mp4"]
+        others = [m.mime_type for m in post.media if m not in images and m not in videos]
+        if others:
+            raise NetworkError(f"Bluesky cannot attach {', '.join(sorted(set(others)))}; "
+                               "use JPEG, PNG, GIF or WebP images or one MP4 video", permanent=True)
+        if videos and (images or len(videos) > 1):
+            raise NetworkError("Bluesky takes either up to 4 images or one video per post, not both or more",
+                               permanent=True)
+        if len(images) > MAX_IMAGES:
+            raise NetworkError(f"Bluesky takes at most {MAX_IMAGES} images per post ({len(images)} given)",
+                               permanent=True)
+        if videos:
+            video = videos[0]
+            embed = {"$type": "app.bsky.embed.video", "video": self._upload(s, video.path, video.mime_type)}
+            if video.alt_text:
+                embed["alt"] = video.alt_text
+            return {**embed, **_aspect_ratio(video)}
+        if images:
+            return {"$type": "app.bsky.embed.images", "images": [
+                {"image": self._upload(s, m.path, m.mime_type), "alt": m.alt_text or "", **_aspect_ratio(m)}
+                for m in images
+            ]}
+        if post.link:
+            # A card without fetching the page: the link is its own title.
+            return {"$type": "app.bsky.embed.external",
+                    "external": {"uri": post.link, "title": post.link, "description": ""}}
+        return None
+
+    def _upload(self, s: _Session, path: str, mime_type: str) -> dict[str, Any]:
+        try:
+            content = Path(path).read_bytes()
+        except OSError as exc:
+            raise NetworkError(f"cannot read the media file {path}: {exc.strerror or exc}", permanent=True) from None
+        answer = s.client.com.atproto.repo.upload_blob(content, headers={"Content-Type": mime_type})
+        return get_model_as_dict(answer.blob)
+
+    def _reply_ref(self, s: _Session, reply_to: str, reply_root: str | None) -> dict[str, Any]:
+        """Parent and root as strong refs; the root is the parent's own root when not given."""
+        parent, parent_value = self._strong_ref(s, reply_to)
+        if reply_root and reply_root != reply_to:
+            root, _ = self._strong_ref(s, reply_root)
+        elif reply_root:
+            root = parent
+        else:
+            own_root = (parent_value.get("reply") or {}).get("root")
+            root = {"uri": own_root["uri"], "cid": own_root["cid"]} if own_root else parent
+        return {"root": root, "parent": parent}
+
+    def _strong_ref(self, s: _Session, uri: str) -> tuple[dict[str, str], dict[str, Any]]:
+        at = self._parse_uri(uri)
+        params = models.ComAtprotoRepoGetRecord.Params(repo=at.hostname, collection=at.collection, rkey=at.rkey)
+        try:
+            answer = s.client.com.atproto.repo.get_record(params)
+        except RequestErrorBase as exc:
+            if _xrpc(exc)[0] in NOT_FOUND:
+                raise NetworkError(f"the post to reply to is gone ({uri})", status=400, permanent=True) from None
+            raise
+        value = answer.value if isinstance(answer.value, dict) else get_model_as_dict(answer.value)
+        return {"uri": answer.uri, "cid": answer.cid}, value
+
+    def _get_post(self, s: _Session, rkey: str) -> Published | None:
+        params = models.ComAtprotoRepoGetRecord.Params(repo=s.did, collection=POST, rkey=rkey)
+        try:
+            answer = s.client.com.atproto.repo.get_record(params)
+        except RequestErrorBase as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if _xrpc(exc)[0] in NOT_FOUND or status == 404:
+                return None
+            raise
+        return self._published(s, answer.uri, answer.cid)
+
+    def _published(self, s: _Session, uri: str, cid: str | None) -> Published:
+        rkey = AtUri.from_str(uri).rkey
+        return Published(remote_id=uri, url=f"https://bsky.app/profile/{s.handle}/post/{rkey}",
+                         extra={"cid": cid or ""})
+
+    def _display_name(self, s: _Session) -> str:
+        """The profile record's display name, read from the PDS (no AppView needed); "" when there is none."""
+        params = models.ComAtprotoRepoGetRecord.Params(repo=s.did, collection=PROFILE, rkey="self")
+        try:
+            value = s.client.com.atproto.repo.get_record(params).value
+        except (AtProtocolError, httpx.HTTPError, ValidationError):
+            return ""
+        value = value if isinstance(value, dict) else get_model_as_dict(value)
+        return str(value.get("displayName") or "")
+
+    @staticmethod
+    def _parse_uri(uri: str) -> AtUri:
+        try:
+            at = AtUri.from_str(uri)
+        except (AtProtocolError, ValueError):
+            at = None
+        if not at or not at.collection or not at.rkey:
+            raise NetworkError(f"{uri!r} is not the at:// URI of a post", permanent=True)
+        return at
+
+
+def _aspect_ratio(media) -> dict[str, Any]:
+    if media.width and media.height and media.width > 0 and media.height > 0:
+        return {"aspectRatio": {"width": int(media.width), "height": int(media.height)}}
+    return {}
+
+
+def _retry_after(exc: RequestErrorBase) -> int:
+    """Seconds to wait: ``ratelimit-reset`` (epoch seconds) or ``retry-after``; 60 when neither is there."""
+    headers = exc.response.headers if exc.response is not None else {}
+    try:
+        reset = int(headers.get("ratelimit-reset", ""))
+        return max(1, reset - int(time.time()))
+    except ValueError:
+        pass
+    try:
+        return max(1, int(float(headers.get("retry-after", ""))))
+    except ValueError:
+        return 60
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:300]
+
