@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -85,20 +86,24 @@ class Database:
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.writer = sessionmaker(self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
+        self.is_sqlite = url.startswith("sqlite")
+        self._write_lock = threading.Lock()
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
         """A session that commits on success and rolls back on error. ``write``: it will write after
         reading, so on SQLite it takes the write lock when it begins (other databases ignore this)."""
-        session = (self.writer if write else self.sessionmaker)()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        lock = self._write_lock if write and self.is_sqlite else nullcontext()
+        with lock:  # threads of one process queue here instead of in SQLite's sleeping busy handler
+            session = (self.writer if write else self.sessionmaker)()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (creates an empty database)."""

@@ -304,7 +304,7 @@ class Dispatcher:
         self.lease = lease
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._busy = 0
-        self._lock = threading.Lock()
+        self._free = threading.Condition()
 
     def claim(self, limit: int, now: datetime | None = None) -> list[Claim]:
         with self.database.session(write=True) as session:
@@ -319,31 +319,32 @@ class Dispatcher:
         return outcomes
 
     def _done(self, _future) -> None:
-        with self._lock:
+        with self._free:
             self._busy -= 1
+            self._free.notify()
 
     def run(self, stop: threading.Event) -> None:
-        """Until ``stop`` is set: keep every thread busy with due targets."""
+        """Until ``stop`` is set: keep every thread busy with due targets. A thread that finishes
+        wakes the loop at once; with nothing due, it looks again every ``poll`` seconds."""
         with ThreadPoolExecutor(self.threads, thread_name_prefix="publish") as pool:
             while not stop.is_set():
-                with self._lock:
+                with self._free:
+                    while self._busy >= self.threads and not stop.is_set():
+                        self._free.wait(0.5)
                     free = self.threads - self._busy
-                claims: list[Claim] = []
-                if free > 0:
-                    try:
-                        claims = self.claim(free)
-                    except Exception:  # the database is away for a moment: try again shortly
-                        log.exception("claiming due posts failed")
-                        stop.wait(1.0)
-                        continue
-                for claim in claims:
-                    with self._lock:
-                        self._busy += 1
-                    pool.submit(self._publish_logged, claim).add_done_callback(self._done)
+                try:
+                    claims = self.claim(free)
+                except Exception:  # the database is away for a moment: try again shortly
+                    log.exception("claiming due posts failed")
+                    stop.wait(1.0)
+                    continue
                 if not claims:
                     stop.wait(self.poll)
-                elif len(claims) < free:
-                    stop.wait(min(self.poll, 0.05))
+                    continue
+                with self._free:
+                    self._busy += len(claims)
+                for claim in claims:
+                    pool.submit(self._publish_logged, claim).add_done_callback(self._done)
 
     def _publish_logged(self, claim: Claim) -> None:
         try:
