@@ -63,7 +63,7 @@ def proxy_app(upstream: str, faults: Faults) -> Starlette:
             return Response('{"error":"injected failure"}', status_code=500, media_type="application/json")
         if chosen == "rate_limit":
             return Response('{"error":"Too many requests"}', status_code=429, media_type="application/json",
-                            headers={"Retry-After": "1", "ratelimit-reset": "0"})
+                            headers={"Retry-After": "1"})
         if chosen == "hang":
             await asyncio.sleep(faults.hang_seconds)
             return Response('{"error":"too late"}', status_code=504, media_type="application/json")

@@ -15,8 +15,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
+import requests
 from mastodon import Mastodon, MastodonAPIError, MastodonError, MastodonNetworkError, MastodonRatelimitError
 
 from socialdesk.networks.base import (
@@ -59,14 +61,39 @@ class MastodonAdapter:
         if api is None:
             if len(cache) >= 64:
                 cache.clear()
+            http = requests.Session()
+            http.hooks["response"].append(self._note_retry_after)
             api = cache[key] = Mastodon(
                 access_token=token,
                 api_base_url=base_url,
                 request_timeout=self.timeout,
                 version_check_mode="none",  # no extra call to learn the version
                 ratelimit_method="throw",
+                session=http,
             )
         return api
+
+    def _note_retry_after(self, response, *args, **kwargs):
+        """Keep a 429's ``Retry-After`` (Mastodon.py reads only X-RateLimit-Reset)."""
+        if response.status_code == 429:
+            self._local.retry_after = response.headers.get("Retry-After")
+        return response
+
+    def _wait_seconds(self, api) -> int:
+        """How long a 429 asked us to wait: Retry-After, else X-RateLimit-Reset, else a minute."""
+        noted, self._local.retry_after = getattr(self._local, "retry_after", None), None
+        try:
+            if noted is not None:
+                return max(1, int(float(noted)))
+        except ValueError:
+            try:
+                return max(1, int(parsedate_to_datetime(noted).timestamp() - time.time()))
+            except (TypeError, ValueError):
+                pass
+        reset = getattr(api, "ratelimit_reset", None)
+        if isinstance(reset, int | float) and reset > time.time():
+            return max(1, int(reset - time.time()))
+        return 60
 
     @contextmanager
     def _calls(self, base_url: str, credentials: dict[str, str], *, sending: bool = False) -> Iterator[Mastodon]:
@@ -80,8 +107,7 @@ class MastodonAdapter:
             raise NetworkError(scrub(f"could not reach {base_url}: {_first_line(exc)}", credentials), status=None,
                                unknown_outcome=sending) from None
         except MastodonRatelimitError:
-            reset = getattr(api, "ratelimit_reset", None)
-            wait = max(1, int(reset - time.time())) if isinstance(reset, int | float) else 300
+            wait = self._wait_seconds(api)
             raise NetworkError(f"429 Too many requests: the instance is rate limiting; try again in {wait} s",
                                status=429, retry_after=wait) from None
         except MastodonAPIError as exc:
