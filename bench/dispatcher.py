@@ -49,7 +49,13 @@ async def post_status(request):
     body = {"id": str(n), "url": f"http://fake/@bench/{n}", "uri": f"http://fake/{n}", "content": "",
             "created_at": "2026-01-01T00:00:00.000Z", "account": {"id": "1", "acct": "bench"}}
     return Response(json.dumps(body), media_type="application/json")
-app = Starlette(routes=[Route("/api/v1/statuses", post_status, methods=["POST"])])
+async def me(request):  # for the look-up after an unknown outcome (a timeout under load)
+    return Response(json.dumps({"id": "1", "acct": "bench", "username": "bench"}), media_type="application/json")
+async def statuses(request):
+    return Response("[]", media_type="application/json")
+app = Starlette(routes=[Route("/api/v1/statuses", post_status, methods=["POST"]),
+                        Route("/api/v1/accounts/verify_credentials", me),
+                        Route("/api/v1/accounts/{id}/statuses", statuses)])
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
 '''
 
@@ -142,6 +148,8 @@ def run(workers: int, posts: int, url: str, data_dir: Path, endpoint: str, threa
                 p.kill()
     with database.engine.connect() as conn:
         rows = conn.execute(text("SELECT due_at, published_at, state FROM post_targets")).all()
+        others = conn.execute(text("SELECT state, attempts, last_error FROM post_targets WHERE state != 'published' "
+                                   "LIMIT 5")).all()
     database.dispose()
 
     def ts(value):
@@ -162,6 +170,7 @@ def run(workers: int, posts: int, url: str, data_dir: Path, endpoint: str, threa
         "p95_lateness_s": lateness[int(len(lateness) * 0.95) - 1] if lateness else None,
         "max_lateness_s": lateness[-1] if lateness else None,
         "all_done_after_first_due_s": (last - start).total_seconds() if last else None,
+        "not_published": [tuple(r) for r in others],
     }
 
 
