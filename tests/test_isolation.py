@@ -86,7 +86,7 @@ PARAMS = {
     "slot_id": lambda w, p, m, path: w.fresh_slot(),
     "media_id": lambda w, p, m, path: w.fresh_media() if m in WRITE_METHODS else w.media_id,
 }
-MULTIPART = {"POST /api/clients/{client_id}/media"}
+MULTIPART = {"POST /api/clients/{client_id}/media", "POST /api/clients/{client_id}/posts/import"}
 # The state a fresh post needs for an action to be possible (default: a draft).
 POST_STATE_FOR = {"request-changes": "approved", "unschedule": "scheduled", "retry": "failed"}
 
@@ -156,6 +156,9 @@ SAMPLES = {
     "POST /api/clients/{client_id}/media": lambda w, p: {"__files__": {"file": ("walk.png", _png())}},
     "PUT /api/clients/{client_id}/media/{media_id}": lambda w, p: {"alt_text": "A walk"},
     "POST /api/notifications/read": lambda w, p: None,
+    "POST /api/clients/{client_id}/posts/import": lambda w, p: {"__files__": {"file": (
+        "posts.csv", f"date,time,channels,text\n2099-06-01,09:00,{w.channel_name()},Walk import\n".encode(), "text/csv")}},
+    "POST /api/clients/{client_id}/publishing/feed/rotate": lambda w, p: None,
 }
 
 

@@ -221,6 +221,11 @@ class World:
                                       sha256="0" * 64, kind="image", mime_type="image/png", size_bytes=10, width=1,
                                       height=1, alt_text="Alpha picture"))
 
+    def channel_name(self) -> str:
+        """The display name of A's channel (a CSV import names channels by name)."""
+        with self.database.session() as s:
+            return s.get(Channel, self.channel_id).display_name
+
     def pause_a(self) -> None:
         from socialdesk.publishing import service as posts_service
 

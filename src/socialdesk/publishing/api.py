@@ -356,3 +356,104 @@ def notifications(session: DB, principal: Principal = Depends(require(NOTIFICATI
 @router.post("/notifications/read")
 def read_notifications(session: DB, principal: Principal = Depends(require(NOTIFICATIONS_READ))) -> dict:
     return {"marked": posts.mark_read(session=session, user_id=principal.user_id)}
+
+
+# --- bulk import and the calendar feed -----------------------------------------------------------
+
+
+class ImportRowOut(BaseModel):
+    row: int = Field(description="The spreadsheet row number (the header is row 1)")
+    ok: bool
+    post_id: int | None
+    errors: list[dict]
+
+
+class ImportReportOut(BaseModel):
+    ok: bool
+    created: int
+    total: int
+    message: str
+    rows: list[ImportRowOut]
+    errors: list[dict]
+
+
+async def _csv_body(request: Request) -> bytes:
+    """The CSV of an import: the ``file`` field of a multipart form, or the raw body (text/csv)."""
+    from socialdesk.kit.errors import InvalidInput
+    from socialdesk.publishing import importing
+
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidInput.on("file", "send the CSV as the multipart field 'file'")
+        return await upload.read(importing.MAX_BYTES + 1)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > importing.MAX_BYTES:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks) + (b"x" if size > importing.MAX_BYTES else b"")
+
+
+_CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}, "example": "date,time,channels,text,link,campaign\n"
+                         "2030-05-01,09:00,mastodon,Spring is here,https://example.com,Spring\n"},
+            "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                               "properties": {"file": {"type": "string", "format": "binary"}}}},
+        },
+    }
+}
+
+
+@router.post("/clients/{client_id}/posts/import", response_model=ImportReportOut, openapi_extra=_CSV_BODY,
+             responses={422: {"description": "Nothing imported: the report lists every row's errors"}})
+def import_posts(client_id: RowId, session: DB, principal: Principal = Depends(require(POSTS_WRITE)),
+                 raw: bytes = Depends(_csv_body)):
+    """Create posts from a CSV file, all or nothing: columns ``date,time,channels,text,link,campaign``
+    (date YYYY-MM-DD and time HH:MM in the client's time zone; channels by name or network, separated
+    by ``;`` or ``|``; campaign by name). Each row is checked like a post written in the composer.
+    Answers 201 with the created post ids, or 422 with every row's errors and nothing created."""
+    from fastapi.responses import JSONResponse
+
+    from socialdesk.kit.errors import InvalidInput
+    from socialdesk.publishing import importing
+
+    _client(session, client_id)
+    try:
+        report = importing.import_csv(session, principal, client_id, importing.decode(raw))
+    except InvalidInput as exc:
+        report = importing.ImportReport(ok=False, created=0, total=0, message=exc.message,
+                                        errors=[{"field": e.field, "message": e.message} for e in exc.errors])
+    body = report.to_dict()
+    if not report.ok:
+        return JSONResponse({**body, "detail": report.message}, status_code=422)
+    return JSONResponse(body, status_code=201)
+
+
+class FeedOut(BaseModel):
+    url: str = Field(description="The iCalendar subscription URL; the token in it is the only secret")
+
+
+@router.get("/clients/{client_id}/publishing/feed", response_model=FeedOut)
+def get_feed(client_id: RowId, request: Request, session: DB, _: Principal = Depends(require(POSTS_VIEW))):
+    """The client's iCalendar feed URL (scheduled and published posts), for calendar apps."""
+    from socialdesk.publishing import ical
+
+    _client(session, client_id)
+    return {"url": ical.feed_url(get_settings(request).base_url, posts.feed_token(session=session, client_id=client_id))}
+
+
+@router.post("/clients/{client_id}/publishing/feed/rotate", response_model=FeedOut)
+def rotate_feed(client_id: RowId, request: Request, session: DB,
+                _: Principal = Depends(require(PUBLISHING_MANAGE))):
+    """Make a new feed URL; subscriptions to the old one stop working."""
+    from socialdesk.publishing import ical
+
+    _client(session, client_id)
+    return {"url": ical.feed_url(get_settings(request).base_url, ical.rotate_token(session=session,
+                                                                                   client_id=client_id))}

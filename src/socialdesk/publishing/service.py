@@ -6,9 +6,13 @@ Every change to a post leaves a :class:`PostEvent`, so its history says who did 
 
 from __future__ import annotations
 
+import hashlib
+import os
 import secrets
+import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
@@ -734,9 +738,7 @@ def feed_token(*, session: Session, client_id: int) -> str:
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
-def media_root(data_dir) -> "Path":
-    from pathlib import Path
-
+def media_root(data_dir) -> Path:
     return Path(data_dir) / "media"
 
 
@@ -744,12 +746,7 @@ def save_media(*, session: Session, root, client_id: int, filename: str, source,
                alt_text: str = "") -> MediaFile:
     """Store an upload (a binary file object) in the client's library after probing what it really is.
     A file that is not an image or video the product knows is refused and nothing is kept."""
-    import hashlib
-    import os
-    import tempfile
-    from pathlib import Path
-
-    from socialdesk.networks import media as media_rules
+    from socialdesk.networks import media as media_rules  # Pillow and mutagen load on first upload
 
     folder = Path(root) / str(client_id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -804,11 +801,13 @@ def set_alt_text(*, session: Session, client_id: int, media_id: int, alt_text: s
 
 
 def delete_media(*, session: Session, client_id: int, media_id: int) -> None:
+    """Remove a file from the library unless a post still to be published uses it."""
     row = get_media(session=session, client_id=client_id, media_id=media_id)
-    in_use = session.scalars(select(Post.id).where(Post.client_id == client_id)).all()
-    users = [p for p in session.scalars(select(Post).where(Post.id.in_(in_use))) if media_id in (p.media_ids or [])
-             and p.status not in (PostStatus.PUBLISHED, PostStatus.CANCELLED)]
-    if users:
-        raise Conflict(f"post {users[0].id} uses this file; remove it from the post first", field="media_id")
+    pending = session.scalars(select(Post).where(
+        Post.client_id == client_id,
+        Post.status.not_in([PostStatus.PUBLISHED, PostStatus.PARTLY_PUBLISHED, PostStatus.CANCELLED])))
+    user = next((p for p in pending if media_id in (p.media_ids or [])), None)
+    if user is not None:
+        raise Conflict(f"post {user.id} uses this file; remove it from the post first", field="media_id")
     session.delete(row)
     session.flush()
