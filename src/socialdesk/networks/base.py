@@ -135,3 +135,42 @@ def scrub(message: str, credentials: dict[str, str]) -> str:
         if value and len(value) >= 4:
             message = message.replace(value, "***")
     return message
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who wrote an incoming item, as the network shows them (untrusted text: escape when shown)."""
+
+    remote_id: str  # account id / DID
+    handle: str
+    display_name: str = ""
+    url: str = ""
+    followers: int | None = None  # reach, when the network says
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """One mention, reply, quote or direct message for the account, as fetched.
+
+    ``remote_id`` is unique per channel and stable (status id, at:// URI, post id, DM event id);
+    ``thread_root`` and ``in_reply_to`` are remote ids used to group a conversation (the root is the
+    entry itself when it starts one); DMs use the network's conversation id as their root.
+    """
+
+    remote_id: str
+    kind: str  # mention | reply | quote | dm
+    author: Author
+    text: str
+    created_at: datetime
+    url: str = ""
+    in_reply_to: str | None = None
+    thread_root: str | None = None
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """A batch of entries, oldest first, and the cursor to ask from next time (None: keep the old one)."""
+
+    entries: tuple[InboxEntry, ...]
+    cursor: str | None
