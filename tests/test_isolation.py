@@ -84,6 +84,7 @@ PARAMS = {
     if m in WRITE_METHODS else w.post_id,
     "campaign_id": lambda w, p, m, path: w.fresh_campaign() if m in WRITE_METHODS else w.campaign_id,
     "slot_id": lambda w, p, m, path: w.fresh_slot(),
+    "conversation_id": lambda w, p, m, path: w.conversation_id,
     "media_id": lambda w, p, m, path: w.fresh_media() if m in WRITE_METHODS else w.media_id,
 }
 MULTIPART = {"POST /api/clients/{client_id}/media", "POST /api/clients/{client_id}/posts/import"}
@@ -156,6 +157,9 @@ SAMPLES = {
     "POST /api/clients/{client_id}/media": lambda w, p: {"__files__": {"file": ("walk.png", _png())}},
     "PUT /api/clients/{client_id}/media/{media_id}": lambda w, p: {"alt_text": "A walk"},
     "POST /api/notifications/read": lambda w, p: None,
+    "PATCH /api/clients/{client_id}/inbox/{conversation_id}": lambda w, p: {"status": "open", "tags": ["question"]},
+    "POST /api/clients/{client_id}/inbox/{conversation_id}/notes": lambda w, p: {"text": "Walk note"},
+    "POST /api/clients/{client_id}/channels/{channel_id}/sync": lambda w, p: None,
     "POST /api/clients/{client_id}/posts/import": lambda w, p: {"__files__": {"file": (
         "posts.csv", f"date,time,channels,text\n2099-06-01,09:00,{w.channel_name()},Walk import\n".encode(), "text/csv")}},
     "POST /api/clients/{client_id}/publishing/feed/rotate": lambda w, p: None,

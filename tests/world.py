@@ -221,6 +221,21 @@ class World:
                                       sha256="0" * 64, kind="image", mime_type="image/png", size_bytes=10, width=1,
                                       height=1, alt_text="Alpha picture"))
 
+    def fresh_conversation(self) -> int:
+        """A conversation on A's channel with one mention from the public."""
+        from datetime import UTC, datetime
+
+        from socialdesk.inbox.models import Conversation, InboxItem
+
+        at = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+        conversation = Conversation(client_id=self.a_id, channel_id=self.channel_id, network="mastodon",
+                                    root_remote_id=unique("root"), status="new", tags=[], first_item_at=at,
+                                    last_activity_at=at, item_count=1)
+        conversation.items.append(InboxItem(client_id=self.a_id, channel_id=self.channel_id, remote_id=unique("item"),
+                                            kind="mention", author_handle="fan@alpha.example",
+                                            text="Alpha inbox secret praise", created_at=at))
+        return self._insert(conversation)
+
     def channel_name(self) -> str:
         """The display name of A's channel (a CSV import names channels by name)."""
         with self.database.session() as s:
@@ -267,13 +282,14 @@ def build_world(database: Database, settings: Settings) -> World:
     w.invitation_id, w.invitation_token = w.fresh_invitation()
     w.channel_id = w.fresh_channel()
     w.post_id, w.campaign_id, w.media_id = w.fresh_post(), w.fresh_campaign(), w.fresh_media()
+    w.conversation_id = w.fresh_conversation()
     from socialdesk.publishing.models import QueueSlot
 
     with database.session() as s:  # every day at 09:00, so "add to queue" finds a slot
         s.add_all(QueueSlot(client_id=w.a_id, channel_id=w.channel_id, weekday=d, time="09:00") for d in range(7))
     w.a_secrets = [w.a_name, "alpha-orchard", "Paula Alpha-Persona", "Alpha secret growth plan",
                    "Carla Alpha-Contact", "Alpha confidential kickoff", "Alpha orchard crisp voice",
-                   "Alpha Orchard Mastodon", "alpha-channel-token"]
+                   "Alpha Orchard Mastodon", "alpha-channel-token", "Alpha inbox secret praise"]
     # Client roles as the app will see them (the outsider also holds nothing on A).
     assert w["outsider"].roles == {w.b_id: Role.MANAGER}
     return w

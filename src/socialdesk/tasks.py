@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from socialdesk.config import Settings, get_settings
 from socialdesk.db import Database
 
-TASK_MODULES = ("socialdesk.team.tasks",)
+TASK_MODULES = ("socialdesk.team.tasks", "socialdesk.inbox.tasks")
 
 
 def get_huey(settings: Settings, *, name: str = "socialdesk") -> Huey:

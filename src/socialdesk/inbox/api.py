@@ -1,0 +1,102 @@
+"""JSON routes of the inbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from socialdesk.channels import service as channels_service
+from socialdesk.clients import service as clients_service
+from socialdesk.inbox import service as inbox
+from socialdesk.inbox.permissions import INBOX_ALL, INBOX_TRIAGE, INBOX_VIEW
+from socialdesk.inbox.schemas import (
+    ConversationDetail,
+    ConversationOut,
+    ConversationPatch,
+    NoteIn,
+    NoteOut,
+    Status,
+    SyncStateOut,
+    Tag,
+)
+from socialdesk.kit.authz import Principal
+from socialdesk.vault.service import Vault
+from socialdesk.web.deps import RowId, get_db, get_settings, require
+
+router = APIRouter(prefix="/api", tags=["inbox"])
+DB = Annotated[Session, Depends(get_db)]
+Id = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+
+
+def _with_latest(session: Session, conversations) -> list[ConversationOut]:
+    latest = inbox.latest_items(session, conversations)
+    return [ConversationOut.model_validate({**ConversationOut.model_validate(c).model_dump(), "latest": latest.get(c.id)},
+                                           from_attributes=True) for c in conversations]
+
+
+@router.get("/inbox", response_model=list[ConversationOut])
+def all_inboxes(session: DB, principal: Principal = Depends(require(INBOX_ALL)), client_id: Id = None,
+                status: Status | None = None, assignee_id: Id = None, unassigned: bool = False, tag: Tag | None = None,
+                before: datetime | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50):
+    """Conversations across the clients you work on, newest activity first (``before`` pages back)."""
+    visible = [c.id for c in clients_service.list_visible(session=session, principal=principal)]
+    ids = [i for i in inbox.inbox_clients(principal, visible) if client_id is None or i == client_id]
+    rows = inbox.list_conversations(session=session, client_ids=ids, status=status, assignee_id=assignee_id,
+                                    unassigned=unassigned, tag=tag, before=before, limit=limit)
+    return _with_latest(session, rows)
+
+
+@router.get("/clients/{client_id}/inbox", response_model=list[ConversationOut])
+def client_inbox(client_id: RowId, session: DB, _: Principal = Depends(require(INBOX_VIEW)), channel_id: Id = None,
+                 status: Status | None = None, assignee_id: Id = None, unassigned: bool = False,
+                 tag: Tag | None = None, before: datetime | None = None,
+                 limit: Annotated[int, Query(ge=1, le=200)] = 50):
+    clients_service.get(session=session, client_id=client_id)
+    rows = inbox.list_conversations(session=session, client_ids=[client_id], channel_id=channel_id, status=status,
+                                    assignee_id=assignee_id, unassigned=unassigned, tag=tag, before=before,
+                                    limit=limit)
+    return _with_latest(session, rows)
+
+
+@router.get("/clients/{client_id}/inbox/{conversation_id}", response_model=ConversationDetail)
+def conversation(client_id: RowId, conversation_id: RowId, session: DB, _: Principal = Depends(require(INBOX_VIEW))):
+    """A conversation with every item (oldest first) and the team's notes."""
+    row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
+    items = sorted(row.items, key=lambda i: (i.created_at, i.id))
+    return ConversationDetail.model_validate(
+        {**ConversationOut.model_validate(row).model_dump(), "items": items,
+         "notes": inbox.notes(session=session, conversation=row), "latest": items[-1] if items else None},
+        from_attributes=True)
+
+
+@router.patch("/clients/{client_id}/inbox/{conversation_id}", response_model=ConversationOut)
+def triage(client_id: RowId, conversation_id: RowId, data: ConversationPatch, session: DB,
+           _: Principal = Depends(require(INBOX_TRIAGE))):
+    """Assign (to someone who works on the client), tag, set the status."""
+    row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
+    return inbox.update(session=session, conversation=row, data=data)
+
+
+@router.post("/clients/{client_id}/inbox/{conversation_id}/notes", response_model=NoteOut, status_code=201)
+def add_note(client_id: RowId, conversation_id: RowId, data: NoteIn, session: DB,
+             principal: Principal = Depends(require(INBOX_TRIAGE))):
+    row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
+    return inbox.add_note(session=session, conversation=row, author_id=principal.user_id, text=data.text)
+
+
+@router.get("/clients/{client_id}/channels/{channel_id}/sync", response_model=SyncStateOut)
+def sync_status(client_id: RowId, channel_id: RowId, session: DB, _: Principal = Depends(require(INBOX_VIEW))):
+    """Where the channel's inbox sync stands, and its last error."""
+    channel = channels_service.get(session=session, client_id=client_id, channel_id=channel_id)
+    return inbox.sync_state(session, channel)
+
+
+@router.post("/clients/{client_id}/channels/{channel_id}/sync", response_model=SyncStateOut)
+def sync_now(client_id: RowId, channel_id: RowId, request: Request, session: DB,
+             _: Principal = Depends(require(INBOX_TRIAGE))):
+    """Fetch the channel's new mentions, replies and messages now (a network error is in ``error``)."""
+    channel = channels_service.get(session=session, client_id=client_id, channel_id=channel_id)
+    return inbox.sync_channel(session=session, vault=Vault.from_settings(get_settings(request)), channel=channel)

@@ -1,0 +1,201 @@
+"""The inbox: ingest what the networks fetched (no item twice), list conversations, triage them.
+
+Sync is incremental: each channel keeps a cursor in :class:`SyncState`; a fetch returns what is newer,
+the entries are ingested and the cursor advances in the same unit of work, so a crash between
+the two only means the same entries are fetched (and ignored) again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from socialdesk.auth.models import User
+from socialdesk.channels import service as channels_service
+from socialdesk.channels.models import Channel
+from socialdesk.db import utcnow
+from socialdesk.inbox.models import Conversation, InboxItem, InboxNote, SyncState
+from socialdesk.inbox.schemas import ConversationPatch, Status
+from socialdesk.kit import children
+from socialdesk.kit.authz import Principal, Role
+from socialdesk.kit.errors import InvalidInput
+from socialdesk.networks.base import InboxEntry, NetworkError
+from socialdesk.team.models import Membership
+from socialdesk.vault.service import Vault
+
+MAX_TEXT = 20_000
+
+
+def _clip(value: str | None, size: int) -> str:
+    return (value or "")[:size]
+
+
+def ingest(*, session: Session, channel: Channel, entries: Sequence[InboxEntry]) -> int:
+    """Store the entries not seen before on this channel; returns how many were new."""
+    if not entries:
+        return 0
+    ids = list({e.remote_id for e in entries})
+    seen = set()
+    for start in range(0, len(ids), 500):
+        seen |= set(session.scalars(select(InboxItem.remote_id).where(
+            InboxItem.channel_id == channel.id, InboxItem.remote_id.in_(ids[start:start + 500]))))
+    fresh: dict[str, InboxEntry] = {}
+    for entry in entries:
+        if entry.remote_id not in seen and entry.remote_id not in fresh:
+            fresh[entry.remote_id] = entry
+    if not fresh:
+        return 0
+    roots = {e.thread_root or e.in_reply_to or e.remote_id for e in fresh.values()}
+    conversations = {c.root_remote_id: c for c in session.scalars(select(Conversation).where(
+        Conversation.channel_id == channel.id, Conversation.root_remote_id.in_(list(roots))))}
+    for entry in sorted(fresh.values(), key=lambda e: e.created_at):
+        root = entry.thread_root or entry.in_reply_to or entry.remote_id
+        conversation = conversations.get(root)
+        if conversation is None:
+            conversation = conversations[root] = Conversation(
+                client_id=channel.client_id, channel_id=channel.id, network=channel.network, root_remote_id=root[:300],
+                status=Status.NEW, tags=[], first_item_at=entry.created_at, last_activity_at=entry.created_at,
+                item_count=0)
+            session.add(conversation)
+        elif conversation.status in (Status.DONE, Status.WAITING):
+            conversation.status = Status.OPEN  # the person wrote again
+        conversation.item_count += 1
+        conversation.last_activity_at = max(conversation.last_activity_at, entry.created_at)
+        author = entry.author
+        session.add(InboxItem(
+            client_id=channel.client_id, channel_id=channel.id, conversation=conversation,
+            remote_id=entry.remote_id[:300], kind=entry.kind, author_remote_id=_clip(author.remote_id, 300),
+            author_handle=_clip(author.handle, 320), author_name=_clip(author.display_name, 300),
+            author_url=_clip(author.url, 1000), author_followers=author.followers, text=_clip(entry.text, MAX_TEXT),
+            url=_clip(entry.url, 1000), in_reply_to=(entry.in_reply_to or None) and entry.in_reply_to[:300],
+            lang=_clip(entry.lang, 20) or None, created_at=entry.created_at))
+    session.flush()
+    return len(fresh)
+
+
+def sync_state(session: Session, channel: Channel) -> SyncState:
+    state = session.get(SyncState, channel.id)
+    if state is None:
+        state = SyncState(channel_id=channel.id, client_id=channel.client_id, items_total=0)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def sync_channel(*, session: Session, vault: Vault, channel: Channel, adapter=None, max_pages: int = 10) -> SyncState:
+    """Fetch what is new on the channel and ingest it; an error is recorded on the sync state (not raised)."""
+    state = sync_state(session, channel)
+    adapter = adapter or channels_service.adapter_for(channel.network)
+    try:
+        credentials = channels_service.credentials(session=session, vault=vault, channel=channel)
+        for _ in range(max_pages):
+            page = adapter.fetch_inbox(base_url=channel.base_url, credentials=credentials, cursor=state.cursor)
+            state.items_total += ingest(session=session, channel=channel, entries=page.entries)
+            moved = page.cursor is not None and page.cursor != state.cursor
+            if page.cursor is not None:
+                state.cursor = page.cursor
+            if not page.entries or not moved:
+                break
+    except NetworkError as exc:
+        state.error, state.error_at = exc.message, utcnow()
+    except Exception as exc:  # a network that answers nonsense: say so, keep what was ingested
+        state.error, state.error_at = f"the network answered something unexpected ({type(exc).__name__})", utcnow()
+    else:
+        state.error, state.error_at = "", None
+        state.synced_at = utcnow()
+    session.flush()
+    return state
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def inbox_clients(principal: Principal, visible_ids: Iterable[int]) -> list[int]:
+    """The clients whose inbox this person sees: client approvers never see one."""
+    return [cid for cid in visible_ids if principal.role_on(cid) not in (None, Role.CLIENT_APPROVER)]
+
+
+def list_conversations(
+    *,
+    session: Session,
+    client_ids: Sequence[int],
+    channel_id: int | None = None,
+    status: Status | None = None,
+    assignee_id: int | None = None,
+    unassigned: bool = False,
+    tag: str | None = None,
+    before: datetime | None = None,
+    limit: int = 50,
+) -> list[Conversation]:
+    """Conversations, newest activity first (``before`` pages back)."""
+    query = select(Conversation).where(Conversation.client_id.in_(list(client_ids)))
+    if channel_id is not None:
+        query = query.where(Conversation.channel_id == channel_id)
+    if status is not None:
+        query = query.where(Conversation.status == status)
+    if assignee_id is not None:
+        query = query.where(Conversation.assignee_id == assignee_id)
+    if unassigned:
+        query = query.where(Conversation.assignee_id.is_(None))
+    if before is not None:
+        query = query.where(Conversation.last_activity_at < before)
+    rows = session.scalars(query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+                           .limit(limit if tag is None else limit * 5))
+    out = [c for c in rows if tag is None or tag in (c.tags or [])]
+    return out[:limit]
+
+
+def latest_items(session: Session, conversations: Sequence[Conversation]) -> dict[int, InboxItem]:
+    """The newest item of each conversation (one query)."""
+    if not conversations:
+        return {}
+    ids = [c.id for c in conversations]
+    newest = (select(InboxItem.conversation_id, func.max(InboxItem.id).label("item_id"))
+              .where(InboxItem.conversation_id.in_(ids)).group_by(InboxItem.conversation_id).subquery())
+    items = session.scalars(select(InboxItem).join(newest, InboxItem.id == newest.c.item_id))
+    return {i.conversation_id: i for i in items}
+
+
+def get_conversation(*, session: Session, client_id: int, conversation_id: int) -> Conversation:
+    return children.get_for(session, Conversation, client_id, conversation_id)
+
+
+def notes(*, session: Session, conversation: Conversation) -> list[InboxNote]:
+    return list(session.scalars(select(InboxNote).where(InboxNote.conversation_id == conversation.id)
+                                .order_by(InboxNote.id)))
+
+
+def author_history(*, session: Session, client_id: int, author_remote_id: str, limit: int = 20) -> list[InboxItem]:
+    """What this person said to the client before (any channel), newest first."""
+    return list(session.scalars(select(InboxItem).where(InboxItem.client_id == client_id,
+                                                        InboxItem.author_remote_id == author_remote_id)
+                                .order_by(InboxItem.created_at.desc()).limit(limit)))
+
+
+# --- triage -----------------------------------------------------------------------------------
+
+
+def update(*, session: Session, conversation: Conversation, data: ConversationPatch) -> Conversation:
+    fields = data.model_dump(exclude_unset=True)
+    if "assignee_id" in fields and fields["assignee_id"] is not None:
+        uid = fields["assignee_id"]
+        works_here = session.scalar(select(Membership.id).where(Membership.user_id == uid,
+                                                               Membership.client_id == conversation.client_id,
+                                                               Membership.role != Role.CLIENT_APPROVER))
+        director = session.scalar(select(User.id).where(User.id == uid, User.agency_role.in_(["owner", "director"])))
+        if works_here is None and director is None:
+            raise InvalidInput.on("assignee_id", f"person {uid} does not work on this client")
+    for key, value in fields.items():
+        setattr(conversation, key, value)
+    session.flush()
+    return conversation
+
+
+def add_note(*, session: Session, conversation: Conversation, author_id: int, text: str) -> InboxNote:
+    note = InboxNote(conversation_id=conversation.id, client_id=conversation.client_id, author_id=author_id, text=text)
+    session.add(note)
+    session.flush()
+    return note

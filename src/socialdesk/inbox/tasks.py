@@ -1,0 +1,35 @@
+"""Background sync of every channel's inbox."""
+
+from __future__ import annotations
+
+from huey import crontab
+from sqlalchemy import select
+
+from socialdesk.channels.models import Channel
+from socialdesk.config import get_settings
+from socialdesk.inbox import service as inbox_service
+from socialdesk.tasks import shared_huey, task_session
+from socialdesk.vault.service import Vault
+
+huey = shared_huey()
+
+
+@huey.periodic_task(crontab(minute="*"))
+def sync_all() -> int:
+    """Every minute: queue a sync of each channel (each on its own, so one slow network delays no other)."""
+    with task_session() as session:
+        ids = list(session.scalars(select(Channel.id)))
+    for channel_id in ids:
+        sync_channel(channel_id)
+    return len(ids)
+
+
+@huey.task(retries=0)
+def sync_channel(channel_id: int) -> int:
+    with task_session() as session:
+        channel = session.get(Channel, channel_id)
+        if channel is None:
+            return 0
+        before = inbox_service.sync_state(session, channel).items_total
+        state = inbox_service.sync_channel(session=session, vault=Vault.from_settings(get_settings()), channel=channel)
+        return state.items_total - before
