@@ -27,7 +27,17 @@ from atproto_core.exceptions import AtProtocolError
 from atproto_core.uri import AtUri
 from pydantic import ValidationError
 
-from socialdesk.networks.base import TIMEOUT_SECONDS, AccountInfo, NetworkError, OutgoingPost, Published, scrub
+from socialdesk.networks.base import (
+    TIMEOUT_SECONDS,
+    AccountInfo,
+    Author,
+    InboxEntry,
+    InboxPage,
+    NetworkError,
+    OutgoingPost,
+    Published,
+    scrub,
+)
 from socialdesk.networks.entities import bluesky_facets
 
 POST = "app.bsky.feed.post"
@@ -39,6 +49,10 @@ TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
 # Errors that mean "this session no longer works" rather than "these credentials are wrong".
 SESSION_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthMissing", "AuthRequired"})
 NOT_FOUND = frozenset({"RecordNotFound", "NotFound"})
+INBOX_REASONS = {"mention": "mention", "reply": "reply", "quote": "quote"}  # notification reason -> entry kind
+MAX_INBOX_ENTRIES = 1_000  # fetch_inbox returns at most this many per call (the next call continues)
+NOTIFICATION_PAGE = 100  # notifications per listNotifications request (its maximum)
+MAX_NOTIFICATION_PAGES = 100  # how far back fetch_inbox looks for its cursor
 
 T = TypeVar("T")
 
@@ -115,6 +129,49 @@ class BlueskyAdapter:
     def refresh(self, *, base_url: str, credentials: dict[str, str]) -> None:
         """App passwords do not expire; an expired session is replaced by signing in again."""
         return None
+
+    def fetch_inbox(self, *, base_url: str, credentials: dict[str, str], cursor: str | None,
+                    limit: int = 100) -> InboxPage:
+        """Mentions, replies and quotes (app.bsky.notification.listNotifications, served by the AppView
+        through the PDS) newer than ``cursor``, oldest first. The cursor is ``"{indexedAt}|{uri}"`` of
+        the newest entry returned; the listing is newest first and is paged back until it reaches
+        entries at or before the cursor (or, without a cursor, until ``limit`` entries were found).
+        When more than MAX_INBOX_ENTRIES are new, the oldest of them are returned and the cursor is
+        the last of those (the next call continues)."""
+        after = _inbox_key(cursor) if cursor else None
+        if cursor and after is None:
+            raise NetworkError(f"{cursor!r} is not a Bluesky inbox cursor (indexedAt|uri)", permanent=True)
+        wanted = max(1, min(int(limit), MAX_INBOX_ENTRIES)) if after is None else MAX_INBOX_ENTRIES
+
+        def read(s: _Session) -> list[tuple[tuple[datetime, str], Any]]:
+            found: dict[str, tuple[tuple[datetime, str], Any]] = {}
+            page_cursor = None
+            for _ in range(MAX_NOTIFICATION_PAGES):
+                params = models.AppBskyNotificationListNotifications.Params(
+                    limit=NOTIFICATION_PAGE, cursor=page_cursor, reasons=list(INBOX_REASONS))
+                answer = s.client.app.bsky.notification.list_notifications(params)
+                reached = False
+                for n in answer.notifications:
+                    key = (_parse_time(n.indexed_at), n.uri)
+                    if after is not None and key <= after:
+                        reached = True  # newest first: the rest was seen before
+                        continue
+                    if n.reason in INBOX_REASONS and n.author.did != s.did:
+                        found.setdefault(n.uri, (key, n))
+                page_cursor = answer.cursor
+                if reached or not page_cursor or not answer.notifications:
+                    break
+                if after is None and len(found) >= wanted:
+                    break
+            return sorted(found.values(), key=lambda item: item[0])
+
+        ordered = self._with_session(base_url, credentials, read)
+        chosen = ordered[-wanted:] if after is None else ordered[:wanted]
+        entries = tuple(_inbox_entry(n) for _, n in chosen)
+        if not chosen:
+            return InboxPage(entries=(), cursor=cursor)
+        last_key, last = chosen[-1]
+        return InboxPage(entries=entries, cursor=f"{last.indexed_at}|{last_key[1]}")
 
     # --- sessions ----------------------------------------------------------------------------
 
@@ -357,6 +414,53 @@ class BlueskyAdapter:
         if not at or not at.collection or not at.rkey:
             raise NetworkError(f"{uri!r} is not the at:// URI of a post", permanent=True)
         return at
+
+
+def _parse_time(value: Any) -> datetime:
+    """An atproto datetime (ISO 8601) as an aware UTC datetime; the epoch when it cannot be read."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.fromtimestamp(0, UTC)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _inbox_key(cursor: str) -> tuple[datetime, str] | None:
+    """Our inbox cursor ``"{indexedAt}|{uri}"`` as the (time, uri) it orders notifications by."""
+    stamp, sep, uri = cursor.partition("|")
+    if not sep or not uri.startswith("at://"):
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)), uri
+
+
+def _inbox_entry(n: Any) -> InboxEntry:
+    """A mention / reply / quote notification as an inbox entry (text and thread from its record)."""
+    record = n.record if isinstance(n.record, dict) else get_model_as_dict(n.record)
+    author = n.author
+    followers = getattr(author, "followers_count", None)
+    handle = str(author.handle or "")
+    reply = record.get("reply") or {}
+    parent = (reply.get("parent") or {}).get("uri")
+    root = (reply.get("root") or {}).get("uri") or parent
+    langs = record.get("langs") or []
+    rkey = n.uri.rsplit("/", 1)[-1]
+    return InboxEntry(
+        remote_id=n.uri,
+        kind=INBOX_REASONS[n.reason],
+        author=Author(remote_id=author.did, handle=handle, display_name=str(author.display_name or ""),
+                      url=f"https://bsky.app/profile/{handle or author.did}",
+                      followers=followers if isinstance(followers, int) else None),
+        text=str(record.get("text") or ""),
+        created_at=_parse_time(record.get("createdAt") or n.indexed_at),
+        url=f"https://bsky.app/profile/{handle or author.did}/post/{rkey}",
+        in_reply_to=str(parent) if parent else None,
+        thread_root=str(root) if root else n.uri,
+        lang=str(langs[0]) if langs else None,
+    )
 
 
 def _aspect_ratio(media) -> dict[str, Any]:

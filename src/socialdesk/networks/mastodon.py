@@ -24,6 +24,9 @@ from mastodon import Mastodon, MastodonAPIError, MastodonError, MastodonNetworkE
 from socialdesk.networks.base import (
     TIMEOUT_SECONDS,
     AccountInfo,
+    Author,
+    InboxEntry,
+    InboxPage,
     NetworkError,
     OutgoingPost,
     Published,
@@ -42,6 +45,8 @@ def _api_error(exc: MastodonAPIError) -> NetworkError:
 
 
 MAX_FIND_PAGES = 50  # 2,000 statuses back at most
+MAX_INBOX_ENTRIES = 1_000  # fetch_inbox returns at most this many per call (the next call continues)
+MAX_PAGE = 40  # Mastodon answers at most 40 notifications per request
 
 
 class MastodonAdapter:
@@ -175,6 +180,43 @@ class MastodonAdapter:
     def refresh(self, *, base_url: str, credentials: dict[str, str]) -> TokenRefresh | None:
         return None  # Mastodon access tokens do not expire; a revoked one needs the user
 
+    def fetch_inbox(self, *, base_url: str, credentials: dict[str, str], cursor: str | None,
+                    limit: int = 100) -> InboxPage:
+        """Mentions (GET /api/v1/notifications?types[]=mention) newer than ``cursor`` (a notification id),
+        oldest first. With a cursor: page upwards with ``min_id`` (each page is the notifications right
+        above the last one seen, so none is skipped) until there is nothing newer or
+        MAX_INBOX_ENTRIES were read; the new cursor is the newest notification read. Without one
+        (the first sync): the newest ``limit``."""
+        size = max(1, min(int(limit), MAX_PAGE))
+        read: list[Any] = []  # notifications, oldest first
+        with self._calls(base_url, credentials) as api:
+            if cursor is None:
+                wanted = max(1, min(int(limit), MAX_INBOX_ENTRIES))
+                page = api.notifications(types=["mention"], limit=min(size, wanted))
+                newest_first: list[Any] = []
+                while page:
+                    newest_first.extend(page)
+                    if len(newest_first) >= wanted or len(page) < min(size, wanted):
+                        break
+                    page = api.notifications(types=["mention"], max_id=_oldest_id(page),
+                                             limit=min(size, wanted - len(newest_first)))
+                read = _by_id(newest_first)[-wanted:]
+            else:
+                after = str(cursor)
+                while len(read) < MAX_INBOX_ENTRIES:
+                    ask = min(size, MAX_INBOX_ENTRIES - len(read))
+                    page = _by_id(api.notifications(types=["mention"], min_id=after, limit=ask))
+                    page = [n for n in page if _id_key(n["id"]) > _id_key(after)]  # never the cursor's own
+                    if not page:
+                        break
+                    read.extend(page)
+                    after = str(page[-1]["id"])
+                    if len(page) < ask:
+                        break
+            entries = [entry for entry in (_inbox_entry(n) for n in read) if entry is not None]
+        new_cursor = str(read[-1]["id"]) if read else cursor
+        return InboxPage(entries=tuple(entries), cursor=new_cursor)
+
     @staticmethod
     def _max_characters(api: Mastodon) -> int | None:
         """The instance's post limit from GET /api/v2/instance; None when it does not say (the token still works)."""
@@ -199,6 +241,65 @@ def _plain(text: str) -> str:
 
 def _published(status: Any) -> Published:
     return Published(remote_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or ""))
+
+
+def _id_key(value: Any) -> tuple[int, str]:
+    """Orders Mastodon ids (numeric strings of any length) as numbers."""
+    text = str(value)
+    return (len(text.lstrip("0")), text.lstrip("0")) if text.isdigit() else (len(text), text)
+
+
+def _by_id(notifications: Any) -> list[Any]:
+    """Notifications oldest first, each id once."""
+    seen: dict[str, Any] = {}
+    for n in notifications or []:
+        seen.setdefault(str(n["id"]), n)
+    return sorted(seen.values(), key=lambda n: _id_key(n["id"]))
+
+
+def _oldest_id(notifications: Any) -> str:
+    return str(min((n["id"] for n in notifications), key=_id_key))
+
+
+def _inbox_entry(notification: Any) -> InboxEntry | None:
+    """A mention notification as an inbox entry (None when its status is gone)."""
+    status = notification.get("status")
+    if not status:
+        return None
+    account = status.get("account") or notification.get("account") or {}
+    followers = account.get("followers_count")
+    author = Author(
+        remote_id=str(account.get("id") or ""),
+        handle=str(account.get("acct") or account.get("username") or ""),
+        display_name=str(account.get("display_name") or ""),
+        url=str(account.get("url") or ""),
+        followers=int(followers) if isinstance(followers, int) and not isinstance(followers, bool) else None,
+    )
+    status_id = str(status["id"])
+    in_reply_to = str(status["in_reply_to_id"]) if status.get("in_reply_to_id") else None
+    if status.get("visibility") == "direct":
+        kind = "dm"
+    elif in_reply_to:
+        kind = "reply"
+    else:
+        kind = "mention"
+    created = status.get("created_at") or notification.get("created_at")
+    if isinstance(created, str):
+        created = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    if not isinstance(created, datetime):
+        created = datetime.now(UTC)
+    created = created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
+    return InboxEntry(
+        remote_id=status_id,
+        kind=kind,
+        author=author,
+        text=_text_of(str(status.get("content") or "")).strip(),
+        created_at=created,
+        url=str(status.get("url") or status.get("uri") or ""),
+        in_reply_to=in_reply_to,
+        thread_root=in_reply_to or status_id,
+        lang=str(status["language"]) if status.get("language") else None,
+    )
 
 
 def _first_line(exc: Exception) -> str:

@@ -32,6 +32,9 @@ from socialdesk.networks import entities
 from socialdesk.networks.base import (
     TIMEOUT_SECONDS,
     AccountInfo,
+    Author,
+    InboxEntry,
+    InboxPage,
     MediaItem,
     NetworkError,
     OutgoingPost,
@@ -44,6 +47,13 @@ MAX_CHARACTERS = 280  # weighted, as networks/text.py counts (X Premium's longer
 CHUNK_BYTES = 4 * 1024 * 1024  # X takes at most 5 MB per APPEND
 PROCESSING_TIMEOUT = 120.0  # seconds to wait for X to process a video before giving up on this attempt
 TIMELINE_PAGES = 3  # find() reads at most this many pages of 100 posts
+MAX_INBOX_ENTRIES = 1_000  # fetch_inbox returns at most this many per call (the next call continues)
+MENTION_PAGES = 20  # X serves the 800 most recent mentions; this bounds a misbehaving next_token
+MENTION_PARAMS = {
+    "expansions": "author_id,referenced_tweets.id",
+    "user.fields": "username,name,public_metrics",
+    "tweet.fields": "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,lang",
+}
 DEFAULT_RETRY_AFTER = 60
 PENDING = frozenset({"pending", "in_progress"})
 SIMPLE_IMAGES = frozenset({"image/jpeg", "image/png", "image/webp", "image/bmp", "image/tiff"})
@@ -241,6 +251,55 @@ class XAdapter:
             self._remember(base_url, fresh, known)
         return TokenRefresh(credentials=fresh)
 
+    def fetch_inbox(self, *, base_url: str, credentials: dict[str, str], cursor: str | None,
+                    limit: int = 100) -> InboxPage:
+        """Mentions of the account (GET /2/users/:id/mentions) newer than ``cursor`` (a post id, given
+        as ``since_id``), oldest first. X lists newest first and pages back with ``next_token``: all
+        pages down to the cursor are read, and when more than MAX_INBOX_ENTRIES are new the oldest of
+        them are returned with the last one's id as the cursor (the next call continues from there).
+        Without a cursor (the first sync): the newest ``limit``."""
+        if cursor is not None and not _is_id(cursor):
+            raise NetworkError(f"{cursor!r} is not an X post id (the inbox cursor)", permanent=True)
+        size = max(5, min(int(limit), 100))  # X takes max_results 5..100
+        wanted = max(1, min(int(limit), MAX_INBOX_ENTRIES)) if cursor is None else MAX_INBOX_ENTRIES
+        params: dict[str, Any] = {**MENTION_PARAMS, "max_results": size}
+        if cursor is not None:
+            params["since_id"] = str(cursor)
+        tweets: dict[str, dict] = {}
+        users: dict[str, dict] = {}
+        newest: str | None = None
+        with self._calls(base_url, credentials) as http:
+            me = self._me(http, base_url, credentials)
+            path = f"/2/users/{quote(me.account_id, safe='')}/mentions"
+            for _ in range(MENTION_PAGES):
+                page = self._answer(http.get(path, params=params), credentials)
+                meta = page.get("meta") or {}
+                for user in (page.get("includes") or {}).get("users") or []:
+                    if isinstance(user, dict) and user.get("id") is not None:
+                        users.setdefault(str(user["id"]), user)
+                for tweet in page.get("data") or []:
+                    if isinstance(tweet, dict) and _is_id(tweet.get("id")):
+                        if cursor is None or int(tweet["id"]) > int(cursor):
+                            tweets.setdefault(str(tweet["id"]), tweet)
+                if newest is None and _is_id(meta.get("newest_id")):
+                    newest = str(meta["newest_id"])
+                next_token = meta.get("next_token")
+                if not next_token or (cursor is None and len(tweets) >= wanted):
+                    break
+                params["pagination_token"] = next_token
+        ordered = sorted(tweets.values(), key=lambda t: int(t["id"]))
+        chosen = ordered[-wanted:] if cursor is None else ordered[:wanted]
+        seen = [str(i) for i in (newest, *(t["id"] for t in chosen)) if i is not None]
+        if cursor is not None and len(ordered) > wanted:
+            new_cursor: str | None = str(chosen[-1]["id"])  # more are waiting: continue after the last returned
+        elif cursor is None:
+            new_cursor = max(seen, key=int) if seen else None
+        else:
+            later = [i for i in seen if int(i) > int(cursor)]
+            new_cursor = max(later, key=int) if later else cursor
+        entries = tuple(_inbox_entry(t, users) for t in chosen)
+        return InboxPage(entries=entries, cursor=new_cursor)
+
     # -- media -----------------------------------------------------------------------------------
 
     def _upload(self, http: httpx.Client, credentials: dict[str, str], item: MediaItem) -> str:
@@ -368,6 +427,52 @@ def _replied_to(tweet: dict) -> str | None:
         if isinstance(ref, dict) and ref.get("type") == "replied_to":
             return str(ref.get("id"))
     return None
+
+
+# -- the inbox -------------------------------------------------------------------------------------
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool) and str(value).isdigit()
+
+
+def _inbox_entry(tweet: dict, users: dict[str, dict]) -> InboxEntry:
+    """A mention as an inbox entry; its author from ``includes.users``."""
+    post_id = str(tweet["id"])
+    user = users.get(str(tweet.get("author_id") or "")) or {}
+    username = str(user.get("username") or "")
+    followers = (user.get("public_metrics") or {}).get("followers_count")
+    author = Author(
+        remote_id=str(tweet.get("author_id") or user.get("id") or ""),
+        handle=username,
+        display_name=str(user.get("name") or ""),
+        url=f"https://x.com/{username}" if username else "",
+        followers=followers if isinstance(followers, int) and not isinstance(followers, bool) else None,
+    )
+    refs = {ref.get("type"): str(ref.get("id")) for ref in tweet.get("referenced_tweets") or []
+            if isinstance(ref, dict) and ref.get("id") is not None}
+    kind = "reply" if "replied_to" in refs else "quote" if "quoted" in refs else "mention"
+    created = _parse_time(tweet.get("created_at"))
+    return InboxEntry(
+        remote_id=post_id,
+        kind=kind,
+        author=author,
+        text=html.unescape(str(tweet.get("text") or "")),  # v2 escapes & < >
+        created_at=created,
+        url=f"https://x.com/{username or 'i/web'}/status/{post_id}",
+        in_reply_to=refs.get("replied_to"),
+        thread_root=str(tweet.get("conversation_id") or post_id),
+        lang=str(tweet["lang"]) if tweet.get("lang") else None,
+    )
+
+
+def _parse_time(value: Any) -> datetime:
+    """X's RFC 3339 ``created_at`` (UTC); now when it is missing or unreadable."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.now(UTC)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # -- small helpers ---------------------------------------------------------------------------------
