@@ -129,3 +129,24 @@ def test_client_approvers_never_see_the_inbox(client, world):
     assert client.get("/api/inbox", headers=approver.headers).json() == []
     assert client.get(f"/api/clients/{a}/inbox", headers=cm.headers).status_code == 200
     assert client.get(f"/api/clients/{a}/inbox", headers=world["outsider"].headers).status_code == 404
+
+
+def test_sync_from_a_real_mastodon_server_through_the_api(owner_client, mastodon_peer):
+    """bob mentions the client's account (alice) on mastodon-mock; "sync now" brings it in once."""
+    import uuid
+
+    from test_channels import _connect
+
+    cid = _client(owner_client)
+    ch = _connect(owner_client, cid, mastodon_peer.base_url).json()["id"]
+    first = owner_client.post(f"/api/clients/{cid}/channels/{ch}/sync").json()
+    assert first["error"] == ""
+    tag = uuid.uuid4().hex[:8]
+    mastodon_peer.client("bob").status_post(f"@alice is the <b>order</b> {tag} shipped? & when")
+    second = owner_client.post(f"/api/clients/{cid}/channels/{ch}/sync").json()
+    assert second["error"] == "" and second["items_total"] == first["items_total"] + 1
+    third = owner_client.post(f"/api/clients/{cid}/channels/{ch}/sync").json()
+    assert third["items_total"] == second["items_total"]  # nothing twice
+    latest = owner_client.get(f"/api/clients/{cid}/inbox").json()[0]["latest"]
+    assert tag in latest["text"] and "<b>order</b>" in latest["text"] and "& when" in latest["text"]
+    assert latest["author_handle"].startswith("bob") and latest["kind"] == "mention"
