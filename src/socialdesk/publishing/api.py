@@ -9,12 +9,9 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from socialdesk.channels import service as channels_service
-from socialdesk.channels.schemas import ChannelNetwork
 from socialdesk.clients import service as clients_service
 from socialdesk.db import utcnow
 from socialdesk.kit.authz import Principal
-from socialdesk.networks import text as text_rules
 from socialdesk.publishing import service as posts
 from socialdesk.publishing.permissions import (
     CALENDAR_VIEW,
@@ -31,17 +28,16 @@ from socialdesk.publishing.schemas import (
     ApprovalNeeds,
     CampaignIn,
     CampaignOut,
+    CheckIn,
     CommentIn,
     DecisionIn,
     EventOut,
-    Link,
     MediaAltIn,
     MediaOut,
     PauseIn,
     PostIn,
     PostOut,
     PostStatus,
-    PostText,
     QueueSlotIn,
     QueueSlotOut,
     ResumeIn,
@@ -51,7 +47,6 @@ from socialdesk.publishing.schemas import (
 )
 from socialdesk.web.deps import RowId, get_db, get_settings, require
 
-RowIdValue = Annotated[int, Field(ge=1, le=2**31 - 1)]
 router = APIRouter(prefix="/api", tags=["publishing"])
 DB = Annotated[Session, Depends(get_db)]
 
@@ -88,27 +83,11 @@ def create_post(client_id: RowId, data: PostIn, session: DB, principal: Principa
     return posts.create_post(session=session, principal=principal, client_id=client_id, data=data)
 
 
-class CheckIn(BaseModel):
-    text: PostText = ""
-    channel_ids: list[RowIdValue] = Field(default_factory=list, max_length=20)
-    variants: dict[ChannelNetwork, PostText] = Field(default_factory=dict)
-    link: Link | None = None
-
-
 @router.post("/clients/{client_id}/posts/check")
 def check_post(client_id: RowId, data: CheckIn, session: DB, _: Principal = Depends(require(POSTS_WRITE))) -> dict:
     """The composer's live counter: each selected channel's verdict on its text (nothing is stored)."""
     _client(session, client_id)
-    out = []
-    for cid in data.channel_ids[:20]:
-        channel = channels_service.get(session=session, client_id=client_id, channel_id=cid)
-        variant = data.variants.get(channel.network)
-        text = posts.text_for(data.text, data.link, channel.network, variant)
-        limits = text_rules.MastodonLimits(max_characters=channel.max_characters) \
-            if channel.network == "mastodon" and channel.max_characters else None
-        verdict = text_rules.check(channel.network, text, instance_limits=limits)
-        out.append({"channel_id": cid, "network": channel.network, "text": text, **verdict.to_dict()})
-    return {"channels": out}
+    return {"channels": posts.check_channels(session=session, client_id=client_id, data=data)}
 
 
 @router.get("/clients/{client_id}/posts/{post_id}", response_model=PostOut)

@@ -100,6 +100,15 @@ class PostIn(BaseModel):
         return self
 
 
+class CheckIn(BaseModel):
+    """What the composer's counter checks: nothing is stored."""
+
+    text: PostText = ""
+    channel_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=20)
+    variants: dict[ChannelNetwork, PostText] = Field(default_factory=dict)
+    link: Link | None = None
+
+
 class ScheduleIn(BaseModel):
     """When to publish: a time (no offset = the client's local time), or now."""
 

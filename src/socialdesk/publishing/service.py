@@ -44,6 +44,7 @@ from socialdesk.publishing.schemas import (
     ApprovalPolicy,
     Capacity,
     CampaignIn,
+    CheckIn,
     PostIn,
     PostStatus,
     QueueSlotIn,
@@ -203,19 +204,34 @@ def text_for(text: str, link: str | None, network: str, variant: str | None) -> 
     return text
 
 
+def verdict_for(channel: Channel, text: str) -> text_rules.Verdict:
+    """``text`` checked the way ``channel``'s network counts it (a Mastodon channel: its instance's limit)."""
+    limits = text_rules.MastodonLimits(max_characters=channel.max_characters) \
+        if channel.network == "mastodon" and channel.max_characters else None
+    return text_rules.check(channel.network, text, instance_limits=limits)
+
+
+def check_channels(*, session: Session, client_id: int, data: CheckIn) -> list[dict]:
+    """The composer's live counter: each selected channel's verdict on the text it would get."""
+    out = []
+    for cid in data.channel_ids:
+        channel = children.get_for(session, Channel, client_id, cid)
+        text = text_for(data.text, data.link, channel.network, data.variants.get(channel.network))
+        out.append({"channel_id": cid, "network": channel.network, "text": text,
+                    **verdict_for(channel, text).to_dict()})
+    return out
+
+
 def _check_texts(post: Post, channels: dict[int, Channel], variants: dict[str, str]) -> list[FieldError]:
     errors: list[FieldError] = []
     for channel in channels.values():
         variant = variants.get(channel.network)
         field = f"variants.{channel.network}" if variant is not None else "text"
-        limits = text_rules.MastodonLimits(max_characters=channel.max_characters) \
-            if channel.network == "mastodon" and channel.max_characters else None
-        verdict = text_rules.check(channel.network, text_for(post.text, post.link, channel.network, variant),
-                                   instance_limits=limits)
+        verdict = verdict_for(channel, text_for(post.text, post.link, channel.network, variant))
         if not verdict.valid:
             errors.append(FieldError(field, verdict.message or f"not valid on {channel.network}"))
         if post.first_comment:
-            comment = text_rules.check(channel.network, post.first_comment, instance_limits=limits)
+            comment = verdict_for(channel, post.first_comment)
             if not comment.valid:
                 errors.append(FieldError("first_comment", comment.message or f"not valid on {channel.network}"))
     return errors

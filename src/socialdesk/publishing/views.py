@@ -30,7 +30,6 @@ from socialdesk.db import utcnow
 from socialdesk.kit.authz import REGISTRY, Principal
 from socialdesk.kit.errors import InvalidInput, NotFound
 from socialdesk.networks import text as text_rules
-from socialdesk.publishing import api as publishing_api
 from socialdesk.publishing import ical, importing
 from socialdesk.publishing import service as posts
 from socialdesk.publishing.models import Notification, Post, PublishingSettings
@@ -49,9 +48,13 @@ from socialdesk.publishing.schemas import (
     EDITABLE_STATUSES,
     ApprovalPolicy,
     CampaignIn,
+    CheckIn,
+    CommentIn,
+    PauseIn,
     PostIn,
     PostStatus,
     QueueSlotIn,
+    ResumeIn,
     ResumeMode,
     ScheduleIn,
     SettingsIn,
@@ -287,11 +290,10 @@ def preview(client_id: int, request: Request, session: DB, form: Form):
     problem, rows = "", []
     if wanted:
         try:
-            body = validate(publishing_api.CheckIn, {"text": values["text"], "channel_ids": wanted,
-                                                     "variants": values["variants"],
-                                                     "link": values["link"].strip() or None})
-            answer = publishing_api.check_post(client_id, body, session, request.state.principal)
-            rows = [_verdict_row(v, channels[v["channel_id"]]) for v in answer["channels"]]
+            body = validate(CheckIn, {"text": values["text"], "channel_ids": wanted, "variants": values["variants"],
+                                      "link": values["link"].strip() or None})
+            verdicts = posts.check_channels(session=session, client_id=client_id, data=body)
+            rows = [_verdict_row(v, channels[v["channel_id"]]) for v in verdicts]
         except InvalidInput as exc:
             problem = "; ".join(error_map(exc).values())
     return render(request, "publishing/_preview.html", {"rows": rows, "problem": problem, "any_channel": bool(wanted)})
@@ -552,7 +554,7 @@ for _name, _perm_needed, _run, _doc in [
      "Ask for changes, with a note."),
     ("comment", POSTS_COMMENT, lambda session, principal, post, form: posts.comment(
         session=session, principal=principal, post=post,
-        note=validate(publishing_api.CommentIn, {"note": _text(form, "note")}).note), "Comment."),
+        note=validate(CommentIn, {"note": _text(form, "note")}).note), "Comment."),
     ("schedule", POSTS_WRITE, _schedule, "Schedule at a local time, or now."),
     ("unschedule", POSTS_WRITE, lambda session, principal, post, form: posts.unschedule(
         session=session, principal=principal, post=post), "Take off the schedule."),
@@ -777,12 +779,12 @@ def _save_policy(session, principal, client_id, form):
 
 
 def _pause(session, principal, client_id, form):
-    reason = validate(publishing_api.PauseIn, {"reason": _text(form, "reason")}).reason
+    reason = validate(PauseIn, {"reason": _text(form, "reason")}).reason
     posts.pause(session=session, client_id=client_id, user_id=principal.user_id, reason=reason)
 
 
 def _resume(session, principal, client_id, form):
-    mode = validate(publishing_api.ResumeIn, {"mode": _text(form, "mode") or "ask"}).mode
+    mode = validate(ResumeIn, {"mode": _text(form, "mode") or "ask"}).mode
     posts.resume(session=session, client_id=client_id, mode=mode)
 
 
