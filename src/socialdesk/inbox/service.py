@@ -168,13 +168,6 @@ def notes(*, session: Session, conversation: Conversation) -> list[InboxNote]:
                                 .order_by(InboxNote.id)))
 
 
-def author_history(*, session: Session, client_id: int, author_remote_id: str, limit: int = 20) -> list[InboxItem]:
-    """What this person said to the client before (any channel), newest first."""
-    return list(session.scalars(select(InboxItem).where(InboxItem.client_id == client_id,
-                                                        InboxItem.author_remote_id == author_remote_id)
-                                .order_by(InboxItem.created_at.desc()).limit(limit)))
-
-
 # --- triage -----------------------------------------------------------------------------------
 
 

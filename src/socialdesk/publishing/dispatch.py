@@ -24,11 +24,10 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, or_, select, text, update
@@ -96,17 +95,6 @@ def claim_due(session: Session, *, now: datetime | None = None, limit: int = 10,
         .execution_options(synchronize_session=False)
     ).all()
     return [Claim(row.id, token, bool(row.needs_lookup)) for row in rows]
-
-
-def next_due_in(session: Session, *, now: datetime | None = None) -> float | None:
-    """Seconds until the next scheduled target is due (None when nothing is scheduled)."""
-    now = now or utcnow()
-    first = session.scalar(select(func.min(PostTarget.due_at)).where(PostTarget.state == TargetState.SCHEDULED))
-    if first is None:
-        return None
-    if first.tzinfo is None:
-        first = first.replace(tzinfo=UTC)
-    return max(0.0, (first - now).total_seconds())
 
 
 @dataclass
@@ -238,7 +226,7 @@ class Publisher:
             target.claim_token = target.lease_until = None
             target.last_error = ""
             post = target.post
-            posts_service._event(session, post, None, "published", f"on {target.network}: {result.url}",
+            posts_service.record_event(session, post, None, "published", f"on {target.network}: {result.url}",
                                  target_id=target.id)
             posts_service.refresh_status(post)
             comment_id = target.comment_remote_id
@@ -258,7 +246,7 @@ class Publisher:
         with self.database.session(write=True) as session:
             target = session.get(PostTarget, claim.target_id)
             target.comment_remote_id = remote
-            posts_service._event(session, target.post, None, "comment_published" if remote else "comment_failed",
+            posts_service.record_event(session, target.post, None, "comment_published" if remote else "comment_failed",
                                  note, target_id=target.id)
 
     def _record_failure(self, claim: Claim, exc: NetworkError) -> str:
@@ -286,14 +274,14 @@ class Publisher:
                     target.last_error = f"gave up after {target.attempts} attempts: {target.last_error}"
                     if target.in_flight:
                         target.last_error += " (the last attempt may have reached the network; check the channel)"
-                posts_service._event(session, post, None, "failed", f"on {target.network}: {target.last_error}",
+                posts_service.record_event(session, post, None, "failed", f"on {target.network}: {target.last_error}",
                                      target_id=target.id)
                 posts_service.refresh_status(post)
                 posts_service.notify_failure(session, post, target)
                 return TargetState.FAILED
             wait = timedelta(seconds=exc.retry_after) if exc.retry_after else backoff(target.attempts)
             target.state, target.due_at = TargetState.SCHEDULED, now + wait
-            posts_service._event(session, post, None, "retrying",
+            posts_service.record_event(session, post, None, "retrying",
                                  f"on {target.network} in {int(wait.total_seconds())} s: {exc.message}",
                                  target_id=target.id)
             return TargetState.SCHEDULED
@@ -365,13 +353,3 @@ def start_in_thread(dispatcher: Dispatcher) -> tuple[threading.Thread, threading
     thread = threading.Thread(target=dispatcher.run, args=(stop,), name="dispatcher", daemon=True)
     thread.start()
     return thread, stop
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
-

@@ -109,7 +109,7 @@ def resume(*, session: Session, client_id: int, mode: ResumeMode, now: datetime 
     for post in posts.values():
         if mode is ResumeMode.SHIFT and post.scheduled_at:
             post.scheduled_at = post.scheduled_at + paused_for
-        _event(session, post, None, "resumed", f"publishing resumed ({mode.value})")
+        record_event(session, post, None, "resumed", f"publishing resumed ({mode.value})")
     row.paused, row.paused_at, row.paused_by_id, row.pause_reason = False, None, None, ""
     session.flush()
     return list(posts.values())
@@ -314,7 +314,7 @@ def create_post(*, session: Session, principal: Principal, client_id: int, data:
     session.add(post)
     _apply(session, post, data)
     session.flush()
-    _event(session, post, principal.user_id, "created")
+    record_event(session, post, principal.user_id, "created")
     if data.scheduled_at is not None:
         schedule(session=session, principal=principal, post=post, data=ScheduleIn(scheduled_at=data.scheduled_at),
                  now=now)
@@ -330,12 +330,12 @@ def update_post(*, session: Session, principal: Principal, post: Post, data: Pos
     _apply(session, post, data)
     post.version += 1
     post.updated_at = utcnow()
-    _event(session, post, principal.user_id, "edited")
+    record_event(session, post, principal.user_id, "edited")
     needs = approval_needs(session=session, post=post)
     if was in (PostStatus.APPROVED, PostStatus.SCHEDULED, PostStatus.IN_REVIEW) and needs.required:
         _unschedule_targets(post)
         post.status = PostStatus.IN_REVIEW
-        _event(session, post, principal.user_id, "back_to_review", "edited after approval: needs approval again"
+        record_event(session, post, principal.user_id, "back_to_review", "edited after approval: needs approval again"
                if was is not PostStatus.IN_REVIEW else "edited during review")
         _notify_approvers(session, post, needs.missing)
     if data.scheduled_at is not None:
@@ -361,7 +361,7 @@ def cancel(*, session: Session, principal: Principal, post: Post) -> Post:
     for target in post.targets:
         if target.state not in FINAL_TARGET_STATES:
             target.state, target.due_at = TargetState.CANCELLED, None
-    _event(session, post, principal.user_id, "cancelled")
+    record_event(session, post, principal.user_id, "cancelled")
     refresh_status(post)
     if post.status not in (PostStatus.PUBLISHED, PostStatus.PARTLY_PUBLISHED):
         post.status = PostStatus.CANCELLED
@@ -419,7 +419,7 @@ def submit(*, session: Session, principal: Principal, post: Post, now: datetime 
         raise Conflict(f"only a draft can be submitted; this post is {PostStatus(post.status).label.lower()}",
                        field="status")
     needs = approval_needs(session=session, post=post)
-    _event(session, post, principal.user_id, "submitted")
+    record_event(session, post, principal.user_id, "submitted")
     if needs.missing:
         post.status = PostStatus.IN_REVIEW
         _notify_approvers(session, post, needs.missing)
@@ -440,7 +440,7 @@ def approve(*, session: Session, principal: Principal, post: Post, note: str = "
                                            Approval.user_id == principal.user_id,
                                            Approval.decision == "changes_requested"))
     session.flush()
-    _event(session, post, principal.user_id, "approved", f"as {capacity.value}" + (f": {note}" if note else ""))
+    record_event(session, post, principal.user_id, "approved", f"as {capacity.value}" + (f": {note}" if note else ""))
     needs = approval_needs(session=session, post=post)
     if needs.missing or needs.changes_requested:
         post.status = PostStatus.CHANGES_REQUESTED if needs.changes_requested else PostStatus.IN_REVIEW
@@ -463,7 +463,7 @@ def request_changes(*, session: Session, principal: Principal, post: Post, note:
                          user_id=principal.user_id, decision="changes_requested", note=note))
     _unschedule_targets(post)
     post.status = PostStatus.CHANGES_REQUESTED
-    _event(session, post, principal.user_id, "changes_requested", note)
+    record_event(session, post, principal.user_id, "changes_requested", note)
     if post.created_by_id:
         notify(session, [post.created_by_id], client_id=post.client_id, kind="changes_requested",
                message=f"Changes requested on “{post_label(post)}”: {note}", link=_post_link(post))
@@ -472,7 +472,7 @@ def request_changes(*, session: Session, principal: Principal, post: Post, note:
 
 
 def comment(*, session: Session, principal: Principal, post: Post, note: str) -> PostEvent:
-    event = _event(session, post, principal.user_id, "comment", note)
+    event = record_event(session, post, principal.user_id, "comment", note)
     session.flush()
     return event
 
@@ -482,7 +482,7 @@ def _approved(session: Session, post: Post, *, now: datetime | None) -> None:
     if post.scheduled_at is not None:
         if post.scheduled_at < (now or utcnow()) - timedelta(minutes=1):
             post.schedule_note = "the approval came after the scheduled time; choose a new time"
-            _event(session, post, None, "schedule_missed", post.schedule_note)
+            record_event(session, post, None, "schedule_missed", post.schedule_note)
             return
         post.status = PostStatus.SCHEDULED
         _schedule_targets(post, post.scheduled_at)
@@ -520,7 +520,7 @@ def schedule(*, session: Session, principal: Principal, post: Post, data: Schedu
     at, note = resolve_time(session=session, client_id=post.client_id, data=data, now=now)
     post.scheduled_at, post.schedule_note = at, note
     needs = approval_needs(session=session, post=post)
-    _event(session, post, principal.user_id, "scheduled", f"for {at:%Y-%m-%d %H:%M} UTC" + (f" ({note})" if note else ""))
+    record_event(session, post, principal.user_id, "scheduled", f"for {at:%Y-%m-%d %H:%M} UTC" + (f" ({note})" if note else ""))
     if needs.missing:
         if post.status != PostStatus.IN_REVIEW:
             post.status = PostStatus.IN_REVIEW
@@ -540,7 +540,7 @@ def unschedule(*, session: Session, principal: Principal, post: Post) -> Post:
         raise Conflict("this post is being sent right now", field="status")
     _unschedule_targets(post)
     post.scheduled_at, post.status = None, PostStatus.APPROVED
-    _event(session, post, principal.user_id, "unscheduled")
+    record_event(session, post, principal.user_id, "unscheduled")
     session.flush()
     return post
 
@@ -553,7 +553,7 @@ def move(*, session: Session, principal: Principal, post: Post, data: ScheduleIn
     if post.status in (PostStatus.DRAFT, PostStatus.IN_REVIEW, PostStatus.CHANGES_REQUESTED):
         at, note = resolve_time(session=session, client_id=post.client_id, data=data, now=now)
         post.scheduled_at, post.schedule_note = at, note
-        _event(session, post, principal.user_id, "moved", f"to {at:%Y-%m-%d %H:%M} UTC")
+        record_event(session, post, principal.user_id, "moved", f"to {at:%Y-%m-%d %H:%M} UTC")
         session.flush()
         return post
     return schedule(session=session, principal=principal, post=post, data=data, now=now)
@@ -570,7 +570,7 @@ def retry(*, session: Session, principal: Principal, post: Post, target_id: int 
         target.state, target.due_at, target.last_error = TargetState.SCHEDULED, now, ""
         target.attempts = 0
     post.status = PostStatus.SCHEDULED
-    _event(session, post, principal.user_id, "retried", ", ".join(t.network for t in failed + held))
+    record_event(session, post, principal.user_id, "retried", ", ".join(t.network for t in failed + held))
     session.flush()
     return post
 
@@ -674,8 +674,8 @@ def add_to_queue(*, session: Session, principal: Principal, post: Post, now: dat
 # --- history and notifications ------------------------------------------------------------------
 
 
-def _event(session: Session, post: Post, actor_id: int | None, kind: str, note: str = "",
-           target_id: int | None = None) -> PostEvent:
+def record_event(session: Session, post: Post, actor_id: int | None, kind: str, note: str = "",
+                 target_id: int | None = None) -> PostEvent:
     if post.id is None:
         session.flush()
     event = PostEvent(post_id=post.id, client_id=post.client_id, actor_id=actor_id, kind=kind, version=post.version,
