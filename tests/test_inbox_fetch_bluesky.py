@@ -5,7 +5,6 @@ answered by respx in front of the real PDS."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 
 import httpx
@@ -17,12 +16,9 @@ import socialdesk.networks.bluesky as bluesky_module
 from socialdesk.networks.base import NetworkError, OutgoingPost
 from socialdesk.networks.bluesky import BlueskyAdapter
 from socialdesk.publishing.timing import new_marker
+from test_bluesky import _name
 
 pytestmark = pytest.mark.bluesky
-
-
-def _name(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(3)}"
 
 
 @pytest.fixture(scope="module")

@@ -3,27 +3,15 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
 from socialdesk.networks.base import NetworkError
 from socialdesk.networks.mastodon import MastodonAdapter
+from test_channels import fault
 
 ALICE = {"access_token": "alice_token"}  # seeded accounts of mastodon-mock (not real credentials)
-
-
-@contextmanager
-def fault(peer, **rule):
-    """A mastodon-mock fault rule (POST /api/v1/_mock/faults), removed afterwards."""
-    response = httpx.post(f"{peer.base_url}/api/v1/_mock/faults", json=rule, timeout=5)
-    response.raise_for_status()
-    try:
-        yield
-    finally:
-        httpx.delete(f"{peer.base_url}/api/v1/_mock/faults/{response.json()['id']}", timeout=5)
 
 
 @pytest.fixture

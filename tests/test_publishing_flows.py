@@ -8,27 +8,17 @@ import io
 import json
 
 import httpx
-import pytest
 import respx
 from PIL import Image
 from sqlalchemy import select
 
 from socialdesk.channels.models import Channel
-from socialdesk.db import Database
-from socialdesk.publishing.dispatch import Dispatcher
 from socialdesk.publishing.models import PostTarget
 from socialdesk.vault import service as vault_service
 from socialdesk.vault.service import Vault
 from test_channels import TOKEN, _client, _connect
+from test_publishing import dispatcher  # noqa: F401 (a fixture)
 from test_x import recorded
-
-
-@pytest.fixture
-def dispatcher(settings):
-    database = Database(settings.resolved_database_url)
-    yield Dispatcher(database, Vault.from_settings(settings), media_root=settings.ensure_data_dir() / "media",
-                     threads=2, poll=0.05)
-    database.dispose()
 
 
 def _png(width=64, height=48) -> bytes:
