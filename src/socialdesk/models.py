@@ -4,6 +4,7 @@ from socialdesk.auth import models as auth_models  # noqa: F401
 from socialdesk.channels import models as channels_models  # noqa: F401
 from socialdesk.clients import models as clients_models  # noqa: F401
 from socialdesk.inbox import models as inbox_models  # noqa: F401
+from socialdesk.notify import models as notify_models  # noqa: F401
 from socialdesk.publishing import models as publishing_models  # noqa: F401
 from socialdesk.team import models as team_models  # noqa: F401
 from socialdesk.vault import models as vault_models  # noqa: F401

@@ -18,6 +18,7 @@ from socialdesk.inbox.schemas import (
     ConversationPatch,
     NoteIn,
     NoteOut,
+    Sentiment,
     Status,
     SyncStateOut,
     Tag,
@@ -39,24 +40,31 @@ def _with_latest(session: Session, conversations) -> list[ConversationOut]:
 
 @router.get("/inbox", response_model=list[ConversationOut])
 def all_inboxes(session: DB, principal: Principal = Depends(require(INBOX_ALL)), client_id: Id = None,
-                status: Status | None = None, assignee_id: Id = None, unassigned: bool = False, tag: Tag | None = None,
+                channel_id: Id = None, status: Status | None = None, assignee_id: Id = None,
+                unassigned: bool = False, tag: Tag | None = None, sentiment: Sentiment | None = None,
+                urgent: bool | None = None, older_than: datetime | None = None, newer_than: datetime | None = None,
                 before: datetime | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50):
-    """Conversations across the clients you work on, newest activity first (``before`` pages back)."""
+    """Conversations across the clients you work on, newest activity first (``before`` pages back;
+    ``older_than`` / ``newer_than`` bound when the conversation began)."""
     visible = [c.id for c in clients_service.list_visible(session=session, principal=principal)]
     ids = [i for i in inbox.inbox_clients(principal, visible) if client_id is None or i == client_id]
-    rows = inbox.list_conversations(session=session, client_ids=ids, status=status, assignee_id=assignee_id,
-                                    unassigned=unassigned, tag=tag, before=before, limit=limit)
+    rows = inbox.list_conversations(session=session, client_ids=ids, channel_id=channel_id, status=status,
+                                    assignee_id=assignee_id, unassigned=unassigned, tag=tag, sentiment=sentiment,
+                                    urgent=urgent, older_than=older_than, newer_than=newer_than, before=before,
+                                    limit=limit)
     return _with_latest(session, rows)
 
 
 @router.get("/clients/{client_id}/inbox", response_model=list[ConversationOut])
 def client_inbox(client_id: RowId, session: DB, _: Principal = Depends(require(INBOX_VIEW)), channel_id: Id = None,
                  status: Status | None = None, assignee_id: Id = None, unassigned: bool = False,
-                 tag: Tag | None = None, before: datetime | None = None,
-                 limit: Annotated[int, Query(ge=1, le=200)] = 50):
+                 tag: Tag | None = None, sentiment: Sentiment | None = None, urgent: bool | None = None,
+                 older_than: datetime | None = None, newer_than: datetime | None = None,
+                 before: datetime | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50):
     clients_service.get(session=session, client_id=client_id)
     rows = inbox.list_conversations(session=session, client_ids=[client_id], channel_id=channel_id, status=status,
-                                    assignee_id=assignee_id, unassigned=unassigned, tag=tag, before=before,
+                                    assignee_id=assignee_id, unassigned=unassigned, tag=tag, sentiment=sentiment,
+                                    urgent=urgent, older_than=older_than, newer_than=newer_than, before=before,
                                     limit=limit)
     return _with_latest(session, rows)
 

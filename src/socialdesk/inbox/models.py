@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from socialdesk.db import Base, UTCDateTime, utcnow
@@ -34,6 +34,23 @@ class Conversation(Base):
     item_count: Mapped[int] = mapped_column(Integer, default=0)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who started it (their history with this client is looked up by this id).
+    author_remote_id: Mapped[str] = mapped_column(String(300), default="")
+    author_handle: Mapped[str] = mapped_column(String(320), default="")
+    # Tags as bits of Tag's order (filterable in SQL); ``tags`` stays the readable list.
+    tag_mask: Mapped[int] = mapped_column(Integer, default=0)
+    # Sentiment of the latest item from the public: positive | neutral | negative (None: not scored).
+    sentiment: Mapped[str | None] = mapped_column(String(10))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Response-time promise: the clock runs from ``awaiting_since`` (the oldest unanswered item)
+    # until we answer; ``due_at`` is the target, ``breach_at`` the limit, both in the client's clock.
+    awaiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)  # 0 none, 1 assignee, 2 manager, 3 director
+    breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_response_seconds: Mapped[int | None] = mapped_column(Integer)  # counted in the client's clock
+    first_responder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     items: Mapped[list[InboxItem]] = relationship(back_populates="conversation", order_by="InboxItem.created_at")
 
@@ -57,6 +74,9 @@ class InboxItem(Base):
     url: Mapped[str] = mapped_column(String(1000), default="")
     in_reply_to: Mapped[str | None] = mapped_column(String(300))
     lang: Mapped[str | None] = mapped_column(String(20))
+    sentiment_score: Mapped[float | None] = mapped_column(Float)  # VADER compound, -1..1
+    sentiment: Mapped[str | None] = mapped_column(String(10))  # positive | neutral | negative
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)  # what replying needs (Bluesky cid, X conversation id)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the network says it was written
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -74,6 +94,7 @@ class InboxNote(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
+    mentions: Mapped[list] = mapped_column(JSON, default=list)  # user ids @-mentioned in the note
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -89,3 +110,105 @@ class SyncState(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     items_total: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InboxReply(Base):
+    """Our answer to an item, sent through the network once (``marker`` is its idempotency key)."""
+
+    __tablename__ = "inbox_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("inbox_conversations.id", ondelete="CASCADE"),
+                                                 index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_items.id", ondelete="SET NULL"))  # answered item
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False)  # an outside-office-hours reply
+    marker: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="sending")  # sending | sent | failed
+    remote_id: Mapped[str | None] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(String(1000), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InboxEvent(Base):
+    """The conversation's history: assigned, status, tags, replied, escalated, handed off."""
+
+    __tablename__ = "inbox_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("inbox_conversations.id", ondelete="CASCADE"),
+                                                 index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InboxSettings(Base):
+    """A client's inbox rules: the response-time promise, the outside-hours reply, where handoffs go."""
+
+    __tablename__ = "inbox_settings"
+
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
+    target_minutes: Mapped[int] = mapped_column(Integer, default=8 * 60)  # first-response target
+    limit_minutes: Mapped[int] = mapped_column(Integer, default=24 * 60)  # first-response limit
+    clock: Mapped[str] = mapped_column(String(20), default="calendar")  # calendar | business (office hours)
+    near_breach_minutes: Mapped[int] = mapped_column(Integer, default=60)  # warn this long before the limit
+    auto_reply: Mapped[bool] = mapped_column(Boolean, default=False)  # answer outside office hours
+    auto_reply_message: Mapped[str] = mapped_column(Text, default="")  # empty: the brand profile's message
+    urgent_followers: Mapped[int] = mapped_column(Integer, default=10_000)  # a complaint from this reach is urgent
+    lead_webhook_url: Mapped[str] = mapped_column(String(1000), default="")
+    lead_email: Mapped[str] = mapped_column(String(320), default="")
+    support_webhook_url: Mapped[str] = mapped_column(String(1000), default="")
+    support_email: Mapped[str] = mapped_column(String(320), default="")
+
+
+class SavedReply(Base):
+    __tablename__ = "inbox_saved_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AutoReplySent(Base):
+    """One outside-hours reply per author per closed window (the window's start identifies it)."""
+
+    __tablename__ = "inbox_auto_replies"
+    __table_args__ = (UniqueConstraint("channel_id", "author_remote_id", "window_start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    author_remote_id: Mapped[str] = mapped_column(String(300))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    reply_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_replies.id", ondelete="SET NULL"))
+
+
+class Handoff(Base):
+    """A conversation sent to sales (a lead) or customer service (a support case), and its delivery."""
+
+    __tablename__ = "inbox_handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("inbox_conversations.id", ondelete="CASCADE"),
+                                                 index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # lead | support
+    destination: Mapped[str] = mapped_column(String(20))  # webhook | email
+    address: Mapped[str] = mapped_column(String(1000))  # the URL or e-mail address it went to
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -27,6 +27,18 @@ class Tag(enum.StrEnum):
     TROLL = "troll"
 
 
+def tag_mask(tags) -> int:
+    """The tags as bits in Tag's order (what ``Conversation.tag_mask`` keeps for filtering)."""
+    order = list(Tag)
+    return sum(1 << order.index(Tag(t)) for t in set(tags or []))
+
+
+class Sentiment(enum.StrEnum):
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"
+
+
 class ConversationPatch(BaseModel):
     """Triage: any of status, assignee (null to unassign) and tags."""
 
@@ -54,6 +66,8 @@ class ItemOut(BaseModel):
     text: str
     url: str
     in_reply_to: str | None
+    sentiment: str | None
+    sentiment_score: float | None
     created_at: datetime
 
 
@@ -69,6 +83,17 @@ class ConversationOut(BaseModel):
     first_item_at: datetime
     last_activity_at: datetime
     item_count: int
+    author_remote_id: str
+    author_handle: str
+    sentiment: str | None
+    urgent: bool
+    awaiting_since: datetime | None
+    due_at: datetime | None
+    breach_at: datetime | None
+    escalation_level: int
+    breached: bool
+    first_response_at: datetime | None
+    first_response_seconds: int | None
     latest: ItemOut | None = None
 
 

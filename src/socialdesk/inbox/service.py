@@ -17,8 +17,10 @@ from socialdesk.auth.models import User
 from socialdesk.channels import service as channels_service
 from socialdesk.channels.models import Channel
 from socialdesk.db import utcnow
+from socialdesk.inbox import sentiment as sentiment_model
+from socialdesk.inbox import sla
 from socialdesk.inbox.models import Conversation, InboxItem, InboxNote, SyncState
-from socialdesk.inbox.schemas import ConversationPatch, Status
+from socialdesk.inbox.schemas import ConversationPatch, Sentiment, Status, Tag, tag_mask
 from socialdesk.kit import children
 from socialdesk.kit.authz import Principal, Role
 from socialdesk.kit.errors import InvalidInput
@@ -51,27 +53,35 @@ def ingest(*, session: Session, channel: Channel, entries: Sequence[InboxEntry])
     roots = {e.thread_root or e.in_reply_to or e.remote_id for e in fresh.values()}
     conversations = {c.root_remote_id: c for c in session.scalars(select(Conversation).where(
         Conversation.channel_id == channel.id, Conversation.root_remote_id.in_(list(roots))))}
+    rules = sla.settings_for(session, channel.client_id)
     for entry in sorted(fresh.values(), key=lambda e: e.created_at):
         root = entry.thread_root or entry.in_reply_to or entry.remote_id
+        author = entry.author
         conversation = conversations.get(root)
         if conversation is None:
             conversation = conversations[root] = Conversation(
                 client_id=channel.client_id, channel_id=channel.id, network=channel.network, root_remote_id=root[:300],
-                status=Status.NEW, tags=[], first_item_at=entry.created_at, last_activity_at=entry.created_at,
-                item_count=0)
+                status=Status.NEW, tags=[], tag_mask=0, first_item_at=entry.created_at,
+                last_activity_at=entry.created_at, item_count=0, author_remote_id=_clip(author.remote_id, 300),
+                author_handle=_clip(author.handle, 320), urgent=False, escalation_level=0, breached=False)
             session.add(conversation)
         elif conversation.status in (Status.DONE, Status.WAITING):
             conversation.status = Status.OPEN  # the person wrote again
         conversation.item_count += 1
+        newest = entry.created_at >= conversation.last_activity_at
         conversation.last_activity_at = max(conversation.last_activity_at, entry.created_at)
-        author = entry.author
+        compound, label = sentiment_model.score(entry.text)
+        if newest or conversation.sentiment is None:
+            conversation.sentiment = label
+        sla.start_clock(session, conversation, at=entry.created_at, rules=rules)
         session.add(InboxItem(
             client_id=channel.client_id, channel_id=channel.id, conversation=conversation,
             remote_id=entry.remote_id[:300], kind=entry.kind, author_remote_id=_clip(author.remote_id, 300),
             author_handle=_clip(author.handle, 320), author_name=_clip(author.display_name, 300),
             author_url=_clip(author.url, 1000), author_followers=author.followers, text=_clip(entry.text, MAX_TEXT),
             url=_clip(entry.url, 1000), in_reply_to=(entry.in_reply_to or None) and entry.in_reply_to[:300],
-            lang=_clip(entry.lang, 20) or None, created_at=entry.created_at))
+            lang=_clip(entry.lang, 20) or None, sentiment_score=compound, sentiment=label,
+            extra=dict(entry.extra or {}), created_at=entry.created_at))
     session.flush()
     return len(fresh)
 
@@ -126,11 +136,16 @@ def list_conversations(
     status: Status | None = None,
     assignee_id: int | None = None,
     unassigned: bool = False,
-    tag: str | None = None,
+    tag: Tag | None = None,
+    sentiment: Sentiment | None = None,
+    urgent: bool | None = None,
+    older_than: datetime | None = None,
+    newer_than: datetime | None = None,
     before: datetime | None = None,
     limit: int = 50,
 ) -> list[Conversation]:
-    """Conversations, newest activity first (``before`` pages back)."""
+    """Conversations, newest activity first (``before`` pages back). ``older_than`` / ``newer_than``
+    bound the age: when the conversation began."""
     query = select(Conversation).where(Conversation.client_id.in_(list(client_ids)))
     if channel_id is not None:
         query = query.where(Conversation.channel_id == channel_id)
@@ -140,12 +155,20 @@ def list_conversations(
         query = query.where(Conversation.assignee_id == assignee_id)
     if unassigned:
         query = query.where(Conversation.assignee_id.is_(None))
+    if tag is not None:
+        query = query.where(Conversation.tag_mask.op("&")(tag_mask([tag])) != 0)
+    if sentiment is not None:
+        query = query.where(Conversation.sentiment == sentiment)
+    if urgent is not None:
+        query = query.where(Conversation.urgent.is_(urgent))
+    if older_than is not None:
+        query = query.where(Conversation.first_item_at < older_than)
+    if newer_than is not None:
+        query = query.where(Conversation.first_item_at >= newer_than)
     if before is not None:
         query = query.where(Conversation.last_activity_at < before)
-    rows = session.scalars(query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
-                           .limit(limit if tag is None else limit * 5))
-    out = [c for c in rows if tag is None or tag in (c.tags or [])]
-    return out[:limit]
+    return list(session.scalars(query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+                                .limit(limit)))
 
 
 def latest_items(session: Session, conversations: Sequence[Conversation]) -> dict[int, InboxItem]:
@@ -183,6 +206,9 @@ def update(*, session: Session, conversation: Conversation, data: ConversationPa
             raise InvalidInput.on("assignee_id", f"person {uid} does not work on this client")
     for key, value in fields.items():
         setattr(conversation, key, value)
+    if "tags" in fields:
+        conversation.tags = sorted({str(t) for t in fields["tags"] or []})
+        conversation.tag_mask = tag_mask(conversation.tags)
     session.flush()
     return conversation
 

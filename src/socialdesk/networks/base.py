@@ -166,6 +166,7 @@ class InboxEntry:
     in_reply_to: str | None = None
     thread_root: str | None = None
     lang: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)  # what replying needs (Bluesky cid, ...)
 
 
 @dataclass(frozen=True)

@@ -185,5 +185,6 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(30))
     message: Mapped[str] = mapped_column(Text)
     link: Mapped[str] = mapped_column(String(500), default="")
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # gets through quiet hours and mutes
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

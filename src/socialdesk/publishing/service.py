@@ -26,6 +26,7 @@ from socialdesk.kit import children
 from socialdesk.kit.authz import AgencyRole, Principal, Role
 from socialdesk.kit.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from socialdesk.networks import text as text_rules
+from socialdesk.notify import service as notify_service
 from socialdesk.publishing.models import (
     Approval,
     Campaign,
@@ -695,8 +696,7 @@ def _post_link(post: Post) -> str:
 
 def notify(session: Session, user_ids: Iterable[int], *, client_id: int | None, kind: str, message: str,
            link: str = "") -> None:
-    for uid in sorted(set(user_ids)):
-        session.add(Notification(user_id=uid, client_id=client_id, kind=kind, message=message, link=link))
+    notify_service.send(session, user_ids, client_id=client_id, kind=kind, message=message, link=link)
 
 
 def team_to_tell(session: Session, client_id: int, roles: Iterable[Role]) -> list[int]:
