@@ -110,6 +110,8 @@ class SyncState(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     items_total: Mapped[int] = mapped_column(Integer, default=0)
+    # What the last sync saw, in words (duplicates skipped, a cursor that went backwards, entries refused).
+    last_report: Mapped[str] = mapped_column(Text, default="")
 
 
 class InboxReply(Base):

@@ -199,6 +199,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('sentiment', sa.String(length=10), nullable=True))
         batch_op.add_column(sa.Column('extra', sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
 
+    with op.batch_alter_table('inbox_sync_state', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_report', sa.Text(), nullable=False, server_default=sa.text("''")))
+
     with op.batch_alter_table('inbox_notes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('mentions', sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
 
@@ -215,6 +218,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table('inbox_notes', schema=None) as batch_op:
         batch_op.drop_column('mentions')
+
+    with op.batch_alter_table('inbox_sync_state', schema=None) as batch_op:
+        batch_op.drop_column('last_report')
 
     with op.batch_alter_table('inbox_items', schema=None) as batch_op:
         batch_op.drop_column('extra')
