@@ -14,11 +14,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from socialdesk.db import Base, UTCDateTime, utcnow
 
 
+_LISTING_FILTERS = ("status", "assignee_id", "tag_mask", "sentiment", "urgent", "first_item_at")
+
+
 class Conversation(Base):
     __tablename__ = "inbox_conversations"
     __table_args__ = (
         UniqueConstraint("channel_id", "root_remote_id"),
-        Index("ix_inbox_conversations_client_activity", "client_id", "last_activity_at"),
+        # The listing reads newest activity first; its filters trail in the key so a filtered page is
+        # found in the index without visiting the rows (migration 0006).
+        Index("ix_inbox_conversations_activity", "last_activity_at", "id", "client_id", "channel_id",
+              *_LISTING_FILTERS),
+        Index("ix_inbox_conversations_client_activity", "client_id", "last_activity_at", "id", "channel_id",
+              *_LISTING_FILTERS),
+        Index("ix_inbox_conversations_assignee_activity", "assignee_id", "last_activity_at", "id", "client_id",
+              "channel_id", *(c for c in _LISTING_FILTERS if c != "assignee_id")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -57,7 +67,10 @@ class Conversation(Base):
 
 class InboxItem(Base):
     __tablename__ = "inbox_items"
-    __table_args__ = (UniqueConstraint("channel_id", "remote_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel_id", "remote_id"),
+        Index("ix_inbox_items_conversation_latest", "conversation_id", "id"),  # a conversation's newest item
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
