@@ -46,6 +46,18 @@ class Settings(BaseSettings):
     publish_lease_seconds: float = Field(
         default=60.0, ge=5, description="How long a worker's claim on a due post lasts before another may take over"
     )
+    # Outgoing e-mail (inbox handoffs to an address). The password is a secret: never logged or shown.
+    smtp_host: str = Field(default="", description="SMTP server for handoff e-mails; empty: e-mail handoffs fail")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_from: str = Field(default="socialdesk@localhost", description="The From address of handoff e-mails")
+    smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS")
+    handoff_attempts: int = Field(default=6, ge=1, le=20, description="Deliveries tried before a handoff fails")
+    handoff_retry_seconds: float = Field(
+        default=30.0, ge=0, description="Wait before the first retry of a handoff; doubles each time"
+    )
+    handoff_timeout_seconds: float = Field(default=10.0, gt=0, description="Timeout of one webhook or SMTP delivery")
 
     @field_validator("task_backend")
     @classmethod

@@ -9,17 +9,20 @@ and lists that module in :data:`TASK_MODULES` so ``socialdesk worker`` loads it.
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from socialdesk.config import Settings, get_settings
 from socialdesk.db import Database
 
-TASK_MODULES = ("socialdesk.team.tasks", "socialdesk.inbox.tasks")
+log = logging.getLogger("socialdesk.tasks")
+TASK_MODULES = ("socialdesk.team.tasks", "socialdesk.inbox.tasks", "socialdesk.notify.tasks")
 
 
 def get_huey(settings: Settings, *, name: str = "socialdesk") -> Huey:
@@ -58,3 +61,34 @@ def task_session() -> Iterator[Session]:
             yield session
     finally:
         database.dispose()
+
+
+_AFTER_COMMIT = "socialdesk.tasks.after_commit"
+
+
+def enqueue_after_commit(session: Session, task, *args) -> None:
+    """Queue ``task(*args)`` once ``session``'s transaction commits; drop it if the transaction rolls back.
+
+    A worker must never act on rows it cannot see yet, nor on rows a rollback took away.
+    """
+    pending = session.info.get(_AFTER_COMMIT)
+    if pending is None:
+        pending = session.info[_AFTER_COMMIT] = []
+        event.listen(session, "after_commit", _enqueue_pending)
+        event.listen(session, "after_soft_rollback", _drop_pending)
+    pending.append((task, args))
+
+
+def _enqueue_pending(session: Session) -> None:
+    pending, session.info[_AFTER_COMMIT] = session.info.get(_AFTER_COMMIT) or [], []
+    for task, args in pending:
+        try:
+            task(*args)
+        except Exception:  # the commit stands; a lost queue entry must not turn it into an error
+            log.exception("could not queue task %s", getattr(task, "name", task))
+
+
+def _drop_pending(session: Session, previous_transaction) -> None:
+    # A savepoint's rollback keeps the outer work (tasks check their rows still exist when they run).
+    if not previous_transaction.nested:
+        session.info[_AFTER_COMMIT] = []

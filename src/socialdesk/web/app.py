@@ -104,11 +104,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from socialdesk.channels import api as channels_api, views as channels_views
     from socialdesk.clients import api as clients_api, views as clients_views
     from socialdesk.inbox import api as inbox_api, views as inbox_views
+    from socialdesk.notify import api as notify_api, views as notify_views
     from socialdesk.publishing import api as publishing_api, views as publishing_views
     from socialdesk.team import api as team_api, views as team_views
 
     for module in (auth_api, clients_api, channels_api, team_api, publishing_api, inbox_api, auth_views, clients_views,
-                   channels_views, team_views, publishing_views, inbox_views):
+                   channels_views, team_views, publishing_views, inbox_views, notify_api, notify_views):
         app.include_router(module.router)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
