@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 from socialdesk.channels import service as channels_service
 from socialdesk.clients import service as clients_service
 from socialdesk.inbox import service as inbox
+from socialdesk.inbox import reports, sla
+from socialdesk.inbox.permissions import INBOX_REPORT, INBOX_REPORT_ALL, INBOX_SETTINGS
+from socialdesk.inbox.schemas import InboxSettingsIn, InboxSettingsOut, ResponseReportOut
 from socialdesk.inbox.permissions import INBOX_ALL, INBOX_TRIAGE, INBOX_VIEW
 from socialdesk.inbox.schemas import (
     ConversationDetail,
@@ -108,3 +111,50 @@ def sync_now(client_id: RowId, channel_id: RowId, request: Request, session: DB,
     """Fetch the channel's new mentions, replies and messages now (a network error is in ``error``)."""
     channel = channels_service.get(session=session, client_id=client_id, channel_id=channel_id)
     return inbox.sync_channel(session=session, vault=Vault.from_settings(get_settings(request)), channel=channel)
+
+
+# --- response-time promises: settings and the report ----------------------------------------------
+
+
+@router.get("/clients/{client_id}/inbox/settings", response_model=InboxSettingsOut)
+def inbox_settings(client_id: RowId, session: DB, principal: Principal = Depends(require(INBOX_VIEW))):
+    """The client's inbox rules and which clock is in effect (webhook URLs in full only for managers)."""
+    clients_service.get(session=session, client_id=client_id)
+    return sla.settings_view(session, client_id=client_id, reveal=principal.can(INBOX_SETTINGS, client_id))
+
+
+@router.put("/clients/{client_id}/inbox/settings", response_model=InboxSettingsOut)
+def put_inbox_settings(client_id: RowId, data: InboxSettingsIn, request: Request, session: DB,
+                       _: Principal = Depends(require(INBOX_SETTINGS))):
+    """Change the inbox rules; fields left out keep their value. New deadlines apply to items from now on."""
+    clients_service.get(session=session, client_id=client_id)
+    sla.update_settings(session=session, client_id=client_id, data=data,
+                        allow_private_urls=get_settings(request).allow_private_urls)
+    return sla.settings_view(session, client_id=client_id, reveal=True)
+
+
+@router.get("/clients/{client_id}/inbox/report", response_model=ResponseReportOut)
+def client_inbox_report(client_id: RowId, session: DB, _: Principal = Depends(require(INBOX_REPORT)),
+                        start: datetime | None = None, end: datetime | None = None):
+    """First-response figures of the conversations that began in [start, end) (default: the last 30
+    days; a time without offset is in the client's time zone), per member, and volume by hour."""
+    client = clients_service.get(session=session, client_id=client_id)
+    start, end = reports.period(start, end, zone=client.timezone)
+    report = reports.response_report(session=session, client_ids=[client_id], start=start, end=end)
+    return ResponseReportOut.model_validate(report, from_attributes=True)
+
+
+@router.get("/inbox/report", response_model=ResponseReportOut)
+def inbox_report(session: DB, principal: Principal = Depends(require(INBOX_REPORT_ALL)),
+                 start: datetime | None = None, end: datetime | None = None):
+    """The report across every client you work on, per client and per member (times without offset: UTC)."""
+    visible = [c.id for c in clients_service.list_visible(session=session, principal=principal)]
+    start, end = reports.period(start, end)
+    report = reports.response_report(session=session, client_ids=inbox.inbox_clients(principal, visible),
+                                     start=start, end=end)
+    return ResponseReportOut.model_validate(report, from_attributes=True)
+
+
+# "/inbox/settings" and "/inbox/report" would otherwise be taken for a {conversation_id} declared above.
+_fixed = [r for r in router.routes if getattr(r, "path", "").endswith(("/inbox/settings", "/inbox/report"))]
+router.routes[:] = _fixed + [r for r in router.routes if r not in _fixed]

@@ -14,3 +14,16 @@ INBOX_ALL = permission(
     "inbox.all", scope=Scope.USER, writes=False,
     description="The inbox across every client you work on (never clients you only approve for)",
 )
+INBOX_SETTINGS = permission(
+    "inbox.settings", scope=Scope.CLIENT, roles={Role.MANAGER}, writes=True,
+    description="Change a client's inbox rules: response-time promise and clock, urgency, outside-hours reply, "
+                "handoff destinations",
+)
+INBOX_REPORT = permission(
+    "inbox.report", scope=Scope.CLIENT, roles=INTERNAL_ROLES, writes=False,
+    description="The response-time report of a client's inbox (per client and per member)",
+)
+INBOX_REPORT_ALL = permission(
+    "inbox.report_all", scope=Scope.USER, writes=False,
+    description="The response-time report across every client you work on (never clients you only approve for)",
+)

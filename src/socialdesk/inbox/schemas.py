@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
 from socialdesk.kit.validation import NoNul
 
@@ -96,6 +96,18 @@ class ConversationOut(BaseModel):
     first_response_seconds: int | None
     latest: ItemOut | None = None
 
+    @computed_field
+    @property
+    def due_in_seconds(self) -> int | None:
+        """Seconds until the first-response target (negative once past; null when nobody waits)."""
+        return _time_left(self, "due")
+
+    @computed_field
+    @property
+    def breach_in_seconds(self) -> int | None:
+        """Seconds until the first-response limit (negative once breached; null when nobody waits)."""
+        return _time_left(self, "breach")
+
 
 class NoteOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -118,3 +130,119 @@ class SyncStateOut(BaseModel):
     error: str
     error_at: datetime | None
     items_total: int
+
+
+# --- response-time promises: settings and the report ---------------------------------------------
+
+
+def _time_left(conversation, which: str) -> int | None:
+    from socialdesk.inbox import sla  # sla imports this module
+
+    left = sla.time_left(conversation)
+    return None if left is None else getattr(left, which)
+
+
+class Clock(enum.StrEnum):
+    CALENDAR = "calendar"  # every hour counts
+    BUSINESS = "business"  # only the client's office hours count
+
+
+def _webhook_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    value = value.strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// address such as https://hooks.example.com/leads "
+                         "(or empty for none)")
+    return value
+
+
+def _email_address(value: str) -> str:
+    from pydantic.networks import validate_email
+    from pydantic_core import PydanticCustomError
+
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        return validate_email(value)[1]
+    except (PydanticCustomError, ValueError):
+        raise ValueError("must be an e-mail address such as sales@example.com (or empty for none)") from None
+
+
+WebhookUrl = Annotated[str, StringConstraints(max_length=1000), NoNul, AfterValidator(_webhook_url)]
+EmailAddress = Annotated[str, StringConstraints(max_length=320), NoNul, AfterValidator(_email_address)]
+MAX_PROMISE_MINUTES = 30 * 24 * 60  # a month
+
+
+class InboxSettingsIn(BaseModel):
+    """A client's inbox rules. Fields left out keep their value; the target may not exceed the limit."""
+
+    model_config = ConfigDict(extra="forbid")
+    target_minutes: Annotated[int, Field(ge=5, le=MAX_PROMISE_MINUTES,
+                                         description="First-response target, minutes of the client's clock")] = 480
+    limit_minutes: Annotated[int, Field(ge=5, le=MAX_PROMISE_MINUTES,
+                                        description="First-response limit (a breach after it)")] = 1440
+    clock: Clock = Clock.CALENDAR
+    near_breach_minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60,
+                                              description="Warn the managers this long before the limit")] = 60
+    auto_reply: bool = False
+    auto_reply_message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), NoNul] = ""
+    urgent_followers: Annotated[int, Field(ge=1, le=10**9,
+                                           description="A complaint from an author with this reach is urgent")] = 10_000
+    lead_webhook_url: WebhookUrl = ""
+    lead_email: EmailAddress = ""
+    support_webhook_url: WebhookUrl = ""
+    support_email: EmailAddress = ""
+
+
+class InboxSettingsOut(InboxSettingsIn):
+    model_config = ConfigDict(from_attributes=True)
+    client_id: int
+    clock_in_effect: Clock = Field(description="business only when the client also has office hours")
+    clock_note: str = ""
+
+
+class ResponseFigures(BaseModel):
+    """First-response figures of a set of conversations (seconds of each client's clock)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    conversations: int
+    answered: int
+    median_seconds: float | None
+    p90_seconds: float | None
+    breaches: int
+    open_past_limit: int
+
+
+class ClientResponseReport(ResponseFigures):
+    client_id: int
+    client_name: str
+    timezone: str
+    clock: Clock
+    volume_by_hour: list[int] = Field(description="Incoming items per hour of day 0-23, client's time zone")
+
+
+class MemberResponseReport(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    user_id: int | None
+    name: str
+    answered: int
+    median_seconds: float | None
+    p90_seconds: float | None
+    breaches: int
+
+
+class ResponseReportOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    start: datetime
+    end: datetime
+    percentile_method: str
+    empty: bool
+    message: str
+    total: ResponseFigures
+    clients: list[ClientResponseReport]
+    members: list[MemberResponseReport]

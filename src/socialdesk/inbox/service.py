@@ -54,6 +54,7 @@ def ingest(*, session: Session, channel: Channel, entries: Sequence[InboxEntry])
     conversations = {c.root_remote_id: c for c in session.scalars(select(Conversation).where(
         Conversation.channel_id == channel.id, Conversation.root_remote_id.in_(list(roots))))}
     rules = sla.settings_for(session, channel.client_id)
+    hours = sla.hours_for(session, channel.client_id)  # office hours once per batch
     for entry in sorted(fresh.values(), key=lambda e: e.created_at):
         root = entry.thread_root or entry.in_reply_to or entry.remote_id
         author = entry.author
@@ -73,7 +74,7 @@ def ingest(*, session: Session, channel: Channel, entries: Sequence[InboxEntry])
         compound, label = sentiment_model.score(entry.text)
         if newest or conversation.sentiment is None:
             conversation.sentiment = label
-        sla.start_clock(session, conversation, at=entry.created_at, rules=rules)
+        sla.start_clock(session, conversation, at=entry.created_at, rules=rules, hours=hours)
         session.add(InboxItem(
             client_id=channel.client_id, channel_id=channel.id, conversation=conversation,
             remote_id=entry.remote_id[:300], kind=entry.kind, author_remote_id=_clip(author.remote_id, 300),
@@ -82,6 +83,8 @@ def ingest(*, session: Session, channel: Channel, entries: Sequence[InboxEntry])
             url=_clip(entry.url, 1000), in_reply_to=(entry.in_reply_to or None) and entry.in_reply_to[:300],
             lang=_clip(entry.lang, 20) or None, sentiment_score=compound, sentiment=label,
             extra=dict(entry.extra or {}), created_at=entry.created_at))
+        sla.flag_urgent(session, conversation, sentiment=label, followers=author.followers, rules=rules,
+                        at=entry.created_at)
     session.flush()
     return len(fresh)
 

@@ -1,4 +1,4 @@
-"""Background sync of every channel's inbox."""
+"""Background sync of every channel's inbox, and escalation of answers running late."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy import select
 from socialdesk.channels.models import Channel
 from socialdesk.config import get_settings
 from socialdesk.inbox import service as inbox_service
+from socialdesk.inbox import sla
 from socialdesk.tasks import shared_huey, task_session
 from socialdesk.vault.service import Vault
 
@@ -33,3 +34,10 @@ def sync_channel(channel_id: int) -> int:
         before = inbox_service.sync_state(session, channel).items_total
         state = inbox_service.sync_channel(session=session, vault=Vault.from_settings(get_settings()), channel=channel)
         return state.items_total - before
+
+
+@huey.periodic_task(crontab(minute="*"))
+def escalate() -> int:
+    """Every minute: tell the right people about answers past their target, near or past their limit."""
+    with task_session() as session:
+        return len(sla.escalate_due(session))

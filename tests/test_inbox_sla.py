@@ -1,0 +1,373 @@
+"""Response-time promises: business-hours deadlines (weekends, several slots a day, DST), escalation
+levels (each once, in order, to the right people), urgency at ingest, the response-time report
+against hand-computed medians and 90th percentiles, the settings' validation and who may see or
+change them."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from socialdesk.channels.models import Channel
+from socialdesk.inbox import reports, sla
+from socialdesk.inbox import service as inbox
+from socialdesk.inbox.models import Conversation, InboxEvent, InboxSettings
+from socialdesk.inbox.schemas import ConversationPatch, InboxSettingsIn
+from socialdesk.networks.base import Author
+from socialdesk.publishing.models import Notification
+from socialdesk.web.app import create_app
+from test_inbox import T0, channel, entry  # noqa: F401  (channel is a fixture)
+
+PARIS = ZoneInfo("Europe/Paris")
+WEEKDAYS_9_TO_5 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(5)]
+ANGRY = "This is terrible, the worst service ever. I am furious and disgusted."
+
+
+def week(zone: str, slots: dict[int, list[tuple[str, str]]]) -> sla.OfficeWeek:
+    days = tuple(tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in slots.get(d, [])) for d in range(7))
+    return sla.OfficeWeek(ZoneInfo(zone), days)
+
+
+def business(**fields) -> InboxSettings:
+    return InboxSettings(clock="business", target_minutes=fields.pop("target", 480),
+                         limit_minutes=fields.pop("limit", 1440), near_breach_minutes=60, **fields)
+
+
+def paris(*args) -> datetime:
+    return datetime(*args, tzinfo=PARIS)
+
+
+# --- the business clock ------------------------------------------------------------------------
+
+
+def test_a_friday_evening_item_is_due_on_monday_and_breaches_on_wednesday():
+    hours = week("Europe/Paris", {d: [("09:00", "17:00")] for d in range(5)})
+    rules = business()
+    friday_evening = paris(2026, 11, 20, 18, 30)
+    assert sla.deadline(rules, friday_evening, 480, hours=hours) == paris(2026, 11, 23, 17, 0)
+    assert sla.deadline(rules, friday_evening, 1440, hours=hours) == paris(2026, 11, 25, 17, 0)
+    # Inside hours the clock runs at once: Friday 16:00 + 8 h = 1 h on Friday, 7 h on Monday.
+    assert sla.deadline(rules, paris(2026, 11, 20, 16, 0), 480, hours=hours) == paris(2026, 11, 23, 16, 0)
+    assert sla.business_seconds(rules, hours, friday_evening, paris(2026, 11, 23, 10, 15)) == 75 * 60
+    calendar = InboxSettings(clock="calendar")
+    assert sla.deadline(calendar, friday_evening, 480, hours=hours) == friday_evening + timedelta(hours=8)
+    assert sla.business_seconds(calendar, hours, friday_evening, paris(2026, 11, 23, 10, 15)) == (63 * 60 + 45) * 60
+
+
+def test_several_slots_a_day_skip_the_lunch_break():
+    hours = week("Europe/Paris", {0: [("13:00", "17:00"), ("09:00", "12:00")]})
+    rules = business()
+    monday_11 = paris(2026, 11, 23, 11, 0)
+    assert sla.deadline(rules, monday_11, 120, hours=hours) == paris(2026, 11, 23, 14, 0)
+    assert sla.deadline(rules, monday_11, 300, hours=hours) == paris(2026, 11, 23, 17, 0)
+    assert sla.deadline(rules, monday_11, 301, hours=hours) == paris(2026, 11, 30, 9, 1)  # next Monday
+    assert sla.business_seconds(rules, hours, paris(2026, 11, 23, 8, 0), paris(2026, 11, 23, 20, 0)) == 7 * 3600
+
+
+def test_the_dst_week_counts_real_hours():
+    hours = week("Europe/Paris", {d: [("09:00", "17:00")] for d in range(5)})
+    rules = business()
+    # Clocks go forward on Sunday 29 March 2026: Friday 16:00 is 15:00 UTC, Monday 16:00 is 14:00 UTC.
+    friday = paris(2026, 3, 27, 16, 0)
+    due = sla.deadline(rules, friday, 480, hours=hours)
+    assert due == paris(2026, 3, 30, 16, 0) and due.astimezone(UTC) == datetime(2026, 3, 30, 14, 0, tzinfo=UTC)
+    assert sla.business_seconds(rules, hours, friday, due) == 8 * 3600
+    # A night slot across the change lasts what really passed: 01:00-04:00 is 2 h in spring, 4 h in autumn.
+    nights = week("Europe/Paris", {6: [("01:00", "04:00")]})
+    spring = sla.business_seconds(rules, nights, paris(2026, 3, 28, 12, 0), paris(2026, 3, 30, 12, 0))
+    autumn = sla.business_seconds(rules, nights, paris(2026, 10, 24, 12, 0), paris(2026, 10, 26, 12, 0))
+    assert (spring, autumn) == (2 * 3600, 4 * 3600)
+    saturday = paris(2026, 3, 28, 23, 0)  # 3 h: 2 h on the short Sunday night, 1 h the next Sunday
+    assert sla.deadline(rules, saturday, 180, hours=nights) == paris(2026, 4, 5, 2, 0)
+    # New York: 9-17 on the Monday after its autumn change (1 November 2026) is 14:00-22:00 UTC.
+    ny = week("America/New_York", {0: [("09:00", "17:00")]})
+    start = datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
+    assert sla.deadline(rules, start, 60, hours=ny) == datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+
+
+def test_a_business_clock_without_office_hours_counts_like_the_calendar():
+    hours = week("Europe/Paris", {})
+    rules = business()
+    start = paris(2026, 11, 20, 18, 30)
+    assert sla.clock_in_effect(rules, hours) == "calendar"
+    assert "no office hours" in sla.clock_note(rules, hours)
+    assert sla.deadline(rules, start, 480, hours=hours) == start + timedelta(hours=8)
+    assert sla.business_seconds(rules, hours, start, start + timedelta(hours=3)) == 3 * 3600
+
+
+def test_ingest_places_deadlines_in_the_clients_clock_and_the_api_shows_time_left(session, channel, owner_client):
+    cid = channel.client_id
+    assert owner_client.put(f"/api/clients/{cid}/office-hours", json={
+        "timezone": "Europe/Paris", "slots": WEEKDAYS_9_TO_5}).status_code == 200
+    shown = owner_client.get(f"/api/clients/{cid}/inbox/settings").json()
+    assert shown["clock"] == "calendar" and shown["target_minutes"] == 480 and shown["limit_minutes"] == 1440
+    saved = owner_client.put(f"/api/clients/{cid}/inbox/settings", json={"clock": "business"})
+    assert saved.status_code == 200 and saved.json()["clock_in_effect"] == "business"
+    friday_evening = paris(2026, 11, 20, 18, 30)
+    late = dataclasses.replace(entry(1), created_at=friday_evening)
+    session.expire_all()
+    inbox.ingest(session=session, channel=session.get(Channel, channel.id), entries=[late])
+    session.commit()
+    row = session.scalar(select(Conversation).where(Conversation.channel_id == channel.id))
+    assert row.due_at == paris(2026, 11, 23, 17, 0) and row.breach_at == paris(2026, 11, 25, 17, 0)
+    listed = owner_client.get(f"/api/clients/{cid}/inbox").json()[0]
+    expected = (row.due_at - datetime.now(UTC)).total_seconds()
+    assert abs(listed["due_in_seconds"] - expected) < 60 and listed["breach_in_seconds"] > listed["due_in_seconds"]
+    assert sla.time_left(row, paris(2026, 11, 25, 18, 0)) == (-(49 * 3600), -3600)
+    # The first answer on Monday 10:15 took 1 h 15 of office time, whatever the weekend lasted.
+    sla.record_response(session, row, at=paris(2026, 11, 23, 10, 15), user_id=None)
+    assert row.first_response_seconds == 75 * 60 and row.breached is False and sla.time_left(row) is None
+    session.commit()
+    # No office hours any more: the settings say the business clock falls back to the calendar.
+    owner_client.put(f"/api/clients/{cid}/office-hours", json={"timezone": "Europe/Paris", "slots": []})
+    shown = owner_client.get(f"/api/clients/{cid}/inbox/settings").json()
+    assert shown["clock"] == "business" and shown["clock_in_effect"] == "calendar"
+    assert "no office hours" in shown["clock_note"]
+
+
+# --- escalation ----------------------------------------------------------------------------------
+
+
+def _world_ingest(session, world, *entries):
+    session.expire_all()
+    inbox.ingest(session=session, channel=session.get(Channel, world.channel_id), entries=list(entries))
+    session.commit()
+    return {c.root_remote_id: c for c in session.scalars(select(Conversation).where(
+        Conversation.channel_id == world.channel_id, Conversation.root_remote_id.in_([e.remote_id for e in entries])))}
+
+
+def _told(session, since_id=0):
+    return [(n.kind, n.user_id, n.urgent) for n in session.scalars(
+        select(Notification).where(Notification.id > since_id).order_by(Notification.id))]
+
+
+def _last_notification(session) -> int:
+    return session.scalar(select(Notification.id).order_by(Notification.id.desc()).limit(1)) or 0
+
+
+def test_escalation_fires_each_level_once_in_order_to_the_right_people(session, world):
+    sla.update_settings(session=session, client_id=world.a_id, allow_private_urls=True,
+                        data=InboxSettingsIn(target_minutes=60, limit_minutes=180, near_breach_minutes=30))
+    session.commit()
+    conv = _world_ingest(session, world, entry(1, text="When do you open?"))["r1"]
+    mark = _last_notification(session)
+    cm, manager = world["community_manager"].id, world["manager"].id
+    directors = sorted([world["owner"].id, world["director"].id])
+    assert sla.escalate_due(session, now=T0 + timedelta(minutes=60)) == []  # the target is 10:01 (entry 1)
+    fired = sla.escalate_due(session, now=T0 + timedelta(minutes=62))
+    assert [(e.level, e.notified) for e in fired] == [(1, (cm,))]  # unassigned: the community managers
+    assert sla.escalate_due(session, now=T0 + timedelta(minutes=63)) == []  # once
+    fired = sla.escalate_due(session, now=T0 + timedelta(minutes=152))  # 30 min before the limit (12:01)
+    assert [(e.level, e.notified) for e in fired] == [(2, (manager,))]
+    assert sla.escalate_due(session, now=T0 + timedelta(minutes=160)) == []
+    fired = sla.escalate_due(session, now=T0 + timedelta(minutes=182))
+    assert [(e.level, sorted(e.notified)) for e in fired] == [(3, directors)]
+    assert sla.escalate_due(session, now=T0 + timedelta(minutes=300)) == []
+    session.commit()
+    session.refresh(conv)
+    assert conv.escalation_level == 3 and conv.breached and conv.urgent
+    assert _told(session, mark) == [("inbox_due", cm, False), ("inbox_near_breach", manager, False)] + [
+        ("inbox_breach", d, True) for d in directors]
+    events = [(e.kind, e.detail.split(":")[0]) for e in session.scalars(
+        select(InboxEvent).where(InboxEvent.conversation_id == conv.id).order_by(InboxEvent.id))]
+    assert events == [("escalated", "level 1 (target passed)"), ("escalated", "level 2 (near breach)"),
+                      ("breached", "level 3 (breached)")]
+    # An answer ends the waiting period; the next message starts a new one with every level unfired.
+    sla.record_response(session, conv, at=T0 + timedelta(minutes=200), user_id=cm)
+    assert conv.first_response_seconds == 199 * 60 and conv.escalation_level == 0 and conv.breached
+    session.commit()
+    _world_ingest(session, world, entry(300, root=1, kind="reply"))
+    session.refresh(conv)
+    assert conv.awaiting_since == T0 + timedelta(minutes=300) and conv.escalation_level == 0
+    fired = sla.escalate_due(session, now=T0 + timedelta(minutes=361))
+    assert [(e.conversation_id, e.level) for e in fired] == [(conv.id, 1)]
+
+
+def test_a_late_run_fires_the_missing_levels_in_order_and_the_assignee_is_told(session, world):
+    convs = _world_ingest(session, world, entry(1), entry(2, author="sam"))
+    inbox.update(session=session, conversation=convs["r2"],
+                 data=ConversationPatch(assignee_id=world["content_creator"].id))
+    session.commit()
+    mark = _last_notification(session)
+    fired = sla.escalate_due(session, now=T0 + timedelta(hours=24, minutes=30))  # both breached meanwhile
+    by_conv = [(e.conversation_id, e.level) for e in fired]
+    assert by_conv == [(convs["r1"].id, 1), (convs["r1"].id, 2), (convs["r1"].id, 3),
+                       (convs["r2"].id, 1), (convs["r2"].id, 2), (convs["r2"].id, 3)]
+    told = _told(session, mark)
+    assert ("inbox_due", world["content_creator"].id, False) in told  # the assignee, for the assigned one
+    assert world["client_approver"].id not in {uid for _, uid, _ in told}
+    # Found a day and more after its breach (history from a first sync): recorded, nobody woken.
+    _world_ingest(session, world, dataclasses.replace(entry(3, author="old"), created_at=T0 - timedelta(days=5)))
+    mark = _last_notification(session)
+    fired = sla.escalate_due(session, now=T0)
+    assert [e.level for e in fired] == [1, 2, 3] and all(e.silent and not e.notified for e in fired)
+    assert _told(session, mark) == []
+
+
+def test_done_conversations_are_not_escalated(session, world):
+    conv = _world_ingest(session, world, entry(1))["r1"]
+    inbox.update(session=session, conversation=conv, data=ConversationPatch(status="done"))
+    assert sla.escalate_due(session, now=T0 + timedelta(days=2)) == []
+
+
+# --- urgency -------------------------------------------------------------------------------------
+
+
+def _by(n: int, followers: int, text: str, author: str = "star", root: int | None = None):
+    base = entry(n, text=text, author=author, root=root, kind="reply" if root else "mention")
+    recent = datetime.now(UTC) - timedelta(minutes=30 - n)  # an old complaint would be flagged without a call
+    return dataclasses.replace(base, author=dataclasses.replace(base.author, followers=followers), created_at=recent)
+
+
+def test_a_complaint_from_a_large_audience_is_urgent_once(session, world):
+    mark = _last_notification(session)
+    convs = _world_ingest(session, world, _by(1, 50_000, ANGRY), _by(2, 50_000, "Lovely apples, thank you!",
+                                                                      author="fan"),
+                          _by(3, 500, ANGRY, author="small"))
+    assert (convs["r1"].urgent, convs["r2"].urgent, convs["r3"].urgent) == (True, False, False)
+    assert _told(session, mark) == [("inbox_urgent", world["community_manager"].id, True)]
+    _world_ingest(session, world, _by(4, 50_000, ANGRY, root=1))  # again in the same conversation: once
+    assert _told(session, mark) == [("inbox_urgent", world["community_manager"].id, True)]
+    # A conversation tagged complaint counts even when the words are calm; the assignee is told too.
+    inbox.update(session=session, conversation=convs["r2"],
+                 data=ConversationPatch(tags=["complaint"], assignee_id=world["manager"].id))
+    session.commit()
+    mark = _last_notification(session)
+    _world_ingest(session, world, _by(5, 50_000, "Still waiting for the refund.", author="fan", root=2))
+    session.refresh(convs["r2"])
+    assert convs["r2"].urgent
+    assert sorted(_told(session, mark)) == sorted([("inbox_urgent", world["community_manager"].id, True),
+                                                   ("inbox_urgent", world["manager"].id, True)])
+    assert session.scalar(select(InboxEvent.kind).where(InboxEvent.conversation_id == convs["r1"].id)) == "urgent"
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def test_percentiles_interpolate_between_ranks():
+    assert reports.percentile([], 0.5) is None
+    assert reports.percentile([42], 0.5) == 42 and reports.percentile([42], 0.9) == 42
+    assert reports.percentile([60, 120, 180, 240], 0.5) == 150
+    assert reports.percentile([60, 120, 300, 600, 3600], 0.9) == pytest.approx(2400)  # 600 + 0.6 * 3000
+
+
+def test_the_report_per_client_and_member_matches_hand_computed_figures(session, world):
+    conv = _world_ingest(session, world, *[entry(n * 10, author=f"p{n}") for n in range(1, 8)])
+    cm, manager = world["community_manager"].id, world["manager"].id
+    answers = {1: (60, cm), 2: (120, manager), 3: (300, cm), 4: (600, manager), 5: (86_700, cm)}
+    for n, (seconds, who) in answers.items():
+        row = conv[f"r{n * 10}"]
+        sla.record_response(session, row, at=row.awaiting_since + timedelta(seconds=seconds), user_id=who)
+    session.commit()
+    # r60 stays unanswered past its limit (24 h); r70 is unanswered but still within it.
+    now = T0 + timedelta(hours=24, minutes=65)
+    report = reports.response_report(session=session, client_ids=[world.a_id, world.b_id], start=T0,
+                                      end=T0 + timedelta(days=1), now=now)
+    a, b = report.clients[0], report.clients[1]
+    assert (a.client_name, b.client_name) == (world.a_name, world.b_name)
+    assert (a.conversations, a.answered, a.breaches, a.open_past_limit) == (7, 5, 1, 1)
+    assert a.median_seconds == 300 and a.p90_seconds == pytest.approx(600 + 0.6 * (86_700 - 600))
+    assert (b.conversations, b.median_seconds, b.volume_by_hour) == (0, None, [0] * 24)
+    # Items at 09:10 ... 10:10 UTC are 10:10 ... 11:10 in Paris (winter time): 5 at 10 h, 2 at 11 h.
+    assert a.volume_by_hour[10] == 5 and a.volume_by_hour[11] == 2 and sum(a.volume_by_hour) == 7
+    members = {m.user_id: m for m in report.members}
+    assert (members[cm].answered, members[cm].median_seconds, members[cm].breaches) == (3, 300, 1)
+    assert members[cm].p90_seconds == pytest.approx(300 + 0.8 * (86_700 - 300))
+    assert (members[manager].answered, members[manager].median_seconds) == (2, 360)
+    assert members[manager].p90_seconds == pytest.approx(120 + 0.9 * 480)
+    assert report.total.conversations == 7 and report.total.median_seconds == 300 and not report.empty
+    # A period with nothing in it says so, and has no figures to divide.
+    quiet = reports.response_report(session=session, client_ids=[world.a_id], start=T0 - timedelta(days=9),
+                                    end=T0 - timedelta(days=8), now=now)
+    assert quiet.empty and "No conversations" in quiet.message and quiet.total.median_seconds is None
+    assert quiet.clients[0].answered == 0 and quiet.members == []
+
+
+def test_volume_by_hour_follows_a_quarter_hour_time_zone(session, channel, owner_client):
+    cid = channel.client_id
+    owner_client.put(f"/api/clients/{cid}/office-hours", json={"timezone": "Asia/Kathmandu", "slots": []})
+    session.expire_all()
+    # 09:10 UTC is 14:55 in Kathmandu (+05:45) and 09:20 UTC is 15:05.
+    inbox.ingest(session=session, channel=session.get(Channel, channel.id), entries=[entry(10), entry(20)])
+    session.commit()
+    shown = owner_client.get(f"/api/clients/{cid}/inbox/report",
+                             params={"start": "2026-11-20T00:00:00Z", "end": "2026-11-21T00:00:00Z"}).json()
+    hours = shown["clients"][0]["volume_by_hour"]
+    assert hours[14] == 1 and hours[15] == 1 and sum(hours) == 2
+    assert shown["percentile_method"].startswith("linear") and shown["total"]["conversations"] == 2
+    empty = owner_client.get(f"/api/clients/{cid}/inbox/report", params={"start": "2020-01-01", "end": "2020-01-02"})
+    assert empty.status_code == 200 and empty.json()["empty"] and empty.json()["total"]["median_seconds"] is None
+    reversed_ = owner_client.get(f"/api/clients/{cid}/inbox/report", params={"start": "2026-11-02", "end": "2026-11-01"})
+    assert reversed_.status_code == 422 and reversed_.json()["errors"][0]["field"] == "end"
+
+
+# --- settings: validation and who may see or change them ---------------------------------------
+
+
+def _errors(response) -> dict[str, str]:
+    assert response.status_code == 422, response.text
+    return {e["field"]: e["message"] for e in response.json()["errors"]}
+
+
+def test_settings_validation_names_the_field_and_the_fix(owner_client, channel):
+    url = f"/api/clients/{channel.client_id}/inbox/settings"
+    errors = _errors(owner_client.put(url, json={"target_minutes": 600, "limit_minutes": 300}))
+    assert "must not be longer than the limit" in errors["limit_minutes"]
+    assert "lower target_minutes" in errors["limit_minutes"]
+    assert "target_minutes" in _errors(owner_client.put(url, json={"target_minutes": 2000}))  # limit stays 1440
+    assert "clock" in _errors(owner_client.put(url, json={"clock": "lunar"}))
+    assert "target_minutes" in _errors(owner_client.put(url, json={"target_minutes": 1}))
+    assert "urgent_followers" in _errors(owner_client.put(url, json={"urgent_followers": 0}))
+    assert "near_breach_minutes" in _errors(owner_client.put(url, json={"near_breach_minutes": 1440}))
+    assert "e-mail" in _errors(owner_client.put(url, json={"lead_email": "sales at example"}))["lead_email"]
+    assert "https://" in _errors(owner_client.put(url, json={"support_webhook_url": "ftp://h.example/x"}))[
+        "support_webhook_url"]
+    saved = owner_client.put(url, json={"target_minutes": 120, "limit_minutes": 240, "lead_email": " Sales@Example.com ",
+                                        "lead_webhook_url": "http://127.0.0.1:9/hook"})  # private allowed in tests
+    assert saved.status_code == 200, saved.text
+    body = saved.json()
+    assert (body["target_minutes"], body["limit_minutes"], body["near_breach_minutes"]) == (120, 240, 60)
+    assert body["lead_email"] == "sales@example.com" and body["lead_webhook_url"] == "http://127.0.0.1:9/hook"
+
+
+def test_private_webhook_urls_are_refused_unless_allowed(settings, database, world):
+    strict = create_app(settings.model_copy(update={"allow_private_urls": False}), database)
+    with TestClient(strict) as api:
+        url = f"/api/clients/{world.a_id}/inbox/settings"
+        for hook in ("http://127.0.0.1:8080/leads", "https://[::1]/x", "http://localhost/x"):
+            refused = api.put(url, json={"lead_webhook_url": hook}, headers=world["manager"].headers)
+            errors = _errors(refused)
+            assert "private or loopback" in errors["lead_webhook_url"] and "ALLOW_PRIVATE_URLS" in errors[
+                "lead_webhook_url"]
+        ok = api.put(url, json={"support_webhook_url": "https://93.184.215.14/hook"}, headers=world["manager"].headers)
+        assert ok.status_code == 200, ok.text
+
+
+def test_who_may_see_and_change_the_settings_and_the_report(client, world):
+    url = f"/api/clients/{world.a_id}/inbox/settings"
+    saved = client.put(url, json={"lead_webhook_url": "https://hooks.example.com/T0/secret-token"},
+                       headers=world["manager"].headers)
+    assert saved.status_code == 200 and saved.json()["lead_webhook_url"].endswith("secret-token")
+    for who in ("content_creator", "community_manager", "analyst", "manager_read_only"):
+        assert client.put(url, json={"target_minutes": 30}, headers=world[who].headers).status_code == 403, who
+        shown = client.get(url, headers=world[who].headers)
+        assert shown.status_code == 200 and shown.json()["lead_webhook_url"] == "https://hooks.example.com/…", who
+    assert client.put(url, json={"target_minutes": 30}, headers=world["director"].headers).status_code == 200
+    assert client.get(url, headers=world["client_approver"].headers).status_code == 403
+    assert client.get(url, headers=world["outsider"].headers).status_code == 404
+    report = f"/api/clients/{world.a_id}/inbox/report"
+    assert client.get(report, headers=world["analyst"].headers).status_code == 200
+    assert client.get(report, headers=world["client_approver"].headers).status_code == 403
+    assert client.get(report, headers=world["outsider"].headers).status_code == 404
+    across = client.get("/api/inbox/report", headers=world["client_approver"].headers)
+    assert across.status_code == 200 and across.json()["clients"] == []
+    names = [c["client_name"] for c in client.get("/api/inbox/report", headers=world["outsider"].headers).json()[
+        "clients"]]
+    assert names == [world.b_name]
+    owner = [c["client_name"] for c in client.get("/api/inbox/report", headers=world["owner"].headers).json()["clients"]]
+    assert owner == [world.a_name, world.b_name]
