@@ -159,6 +159,7 @@ SAMPLES = {
     "POST /api/notifications/read": lambda w, p: None,
     "PATCH /api/clients/{client_id}/inbox/{conversation_id}": lambda w, p: {"status": "open", "tags": ["question"]},
     "POST /api/clients/{client_id}/inbox/{conversation_id}/notes": lambda w, p: {"text": "Walk note"},
+    "PUT /api/clients/{client_id}/inbox/settings": lambda w, p: {"target_minutes": 240, "clock": "business"},
     "POST /api/clients/{client_id}/channels/{channel_id}/sync": lambda w, p: None,
     "POST /api/clients/{client_id}/posts/import": lambda w, p: {"__files__": {"file": (
         "posts.csv", f"date,time,channels,text\n2099-06-01,09:00,{w.channel_name()},Walk import\n".encode(), "text/csv")}},
