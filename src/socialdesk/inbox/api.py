@@ -158,3 +158,100 @@ def inbox_report(session: DB, principal: Principal = Depends(require(INBOX_REPOR
 # "/inbox/settings" and "/inbox/report" would otherwise be taken for a {conversation_id} declared above.
 _fixed = [r for r in router.routes if getattr(r, "path", "").endswith(("/inbox/settings", "/inbox/report"))]
 router.routes[:] = _fixed + [r for r in router.routes if r not in _fixed]
+
+
+# --- replies, saved replies and the brand voice check ------------------------------------------
+
+from fastapi.responses import JSONResponse  # noqa: E402
+
+from socialdesk.clients import voice  # noqa: E402
+from socialdesk.clients.permissions import BRAND_VIEW  # noqa: E402
+from socialdesk.inbox import replies  # noqa: E402
+from socialdesk.inbox.permissions import INBOX_REPLY, SAVED_REPLIES_MANAGE, SAVED_REPLIES_VIEW  # noqa: E402
+from socialdesk.inbox.schemas import (  # noqa: E402
+    ReplyIn,
+    ReplyOut,
+    SavedReplyIn,
+    SavedReplyOut,
+    VoiceCheckIn,
+    VoiceCheckOut,
+)
+
+
+def _voice_blocked(exc: replies.VoiceBlocked) -> JSONResponse:
+    return JSONResponse(status_code=422, content={
+        "detail": exc.message, "errors": [{"field": e.field, "message": e.message} for e in exc.errors],
+        "findings": [f.to_dict() for f in exc.findings]})
+
+
+@router.get("/clients/{client_id}/inbox/saved-replies", response_model=list[SavedReplyOut])
+def saved_replies(client_id: RowId, session: DB, _: Principal = Depends(require(SAVED_REPLIES_VIEW))):
+    clients_service.get(session=session, client_id=client_id)
+    return replies.list_saved(session=session, client_id=client_id)
+
+
+# Starlette would take "saved-replies" for the {conversation_id} of the conversation route above
+# (and answer 422): this listing goes first.
+router.routes.insert(next(i for i, r in enumerate(router.routes)
+                          if getattr(r, "path", "") == "/api/clients/{client_id}/inbox/{conversation_id}"),
+                     router.routes.pop())
+
+
+@router.post("/clients/{client_id}/inbox/saved-replies", response_model=SavedReplyOut, status_code=201)
+def add_saved_reply(client_id: RowId, data: SavedReplyIn, session: DB,
+                    principal: Principal = Depends(require(SAVED_REPLIES_MANAGE))):
+    """A saved reply (``{name}`` and ``{handle}`` become the person answered)."""
+    clients_service.get(session=session, client_id=client_id)
+    return replies.create_saved(session=session, client_id=client_id, data=data, user_id=principal.user_id)
+
+
+@router.put("/clients/{client_id}/inbox/saved-replies/{saved_id}", response_model=SavedReplyOut)
+def change_saved_reply(client_id: RowId, saved_id: RowId, data: SavedReplyIn, session: DB,
+                       _: Principal = Depends(require(SAVED_REPLIES_MANAGE))):
+    return replies.update_saved(session=session, client_id=client_id, saved_id=saved_id, data=data)
+
+
+@router.delete("/clients/{client_id}/inbox/saved-replies/{saved_id}", status_code=204)
+def delete_saved_reply(client_id: RowId, saved_id: RowId, session: DB,
+                       _: Principal = Depends(require(SAVED_REPLIES_MANAGE))):
+    replies.delete_saved(session=session, client_id=client_id, saved_id=saved_id)
+
+
+@router.post("/clients/{client_id}/voice-check", response_model=VoiceCheckOut)
+def voice_check(client_id: RowId, data: VoiceCheckIn, session: DB, _: Principal = Depends(require(BRAND_VIEW))):
+    """The text against the client's brand voice: words to avoid (blocking), emoji, hashtags, tone."""
+    client = clients_service.get(session=session, client_id=client_id)
+    findings = voice.check_client(client, data.text)
+    return {"findings": [f.to_dict() for f in findings], "blocking": bool(voice.blocking(findings))}
+
+
+@router.get("/clients/{client_id}/inbox/{conversation_id}/replies", response_model=list[ReplyOut])
+def conversation_replies(client_id: RowId, conversation_id: RowId, session: DB,
+                         _: Principal = Depends(require(INBOX_VIEW))):
+    row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
+    return replies.list_replies(session=session, conversation=row)
+
+
+@router.post("/clients/{client_id}/inbox/{conversation_id}/replies", response_model=ReplyOut, status_code=201,
+             responses={422: {"description": "the text is not valid on the channel's network, or the brand voice "
+                                             "check blocks it (``findings`` say where)"}})
+def reply(client_id: RowId, conversation_id: RowId, data: ReplyIn, request: Request, session: DB,
+          principal: Principal = Depends(require(INBOX_REPLY))):
+    """Answer through the network, threaded; sent once. A refusal or a network error is in ``status``
+    = failed and ``error`` (retry it); the row is written before the network is called."""
+    row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
+    try:
+        return replies.send(session=session, vault=Vault.from_settings(get_settings(request)), conversation=row,
+                            text=data.text, author_id=principal.user_id, item_id=data.item_id,
+                            saved_reply_id=data.saved_reply_id, confirm_voice=data.confirm_voice, key=data.key)
+    except replies.VoiceBlocked as exc:
+        return _voice_blocked(exc)
+
+
+@router.post("/clients/{client_id}/inbox/{conversation_id}/replies/{reply_id}/retry", response_model=ReplyOut)
+def retry_reply(client_id: RowId, conversation_id: RowId, reply_id: RowId, request: Request, session: DB,
+                _: Principal = Depends(require(INBOX_REPLY))):
+    """Send a failed reply again (looked up first, so it never goes out twice)."""
+    row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
+    found = replies.get_reply(session=session, conversation=row, reply_id=reply_id)
+    return replies.retry(session=session, vault=Vault.from_settings(get_settings(request)), reply=found)

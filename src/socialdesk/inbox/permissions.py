@@ -27,3 +27,15 @@ INBOX_REPORT_ALL = permission(
     "inbox.report_all", scope=Scope.USER, writes=False,
     description="The response-time report across every client you work on (never clients you only approve for)",
 )
+INBOX_REPLY = permission(
+    "inbox.reply", scope=Scope.CLIENT, roles={Role.MANAGER, Role.COMMUNITY_MANAGER}, writes=True,
+    description="Answer inbox conversations through the network, and retry a reply that failed",
+)
+SAVED_REPLIES_MANAGE = permission(
+    "inbox.saved_replies", scope=Scope.CLIENT, roles={Role.MANAGER, Role.COMMUNITY_MANAGER}, writes=True,
+    description="See, add, change and delete the client's saved replies",
+)
+SAVED_REPLIES_VIEW = permission(
+    "inbox.saved_replies.view", scope=Scope.CLIENT, roles={Role.MANAGER, Role.COMMUNITY_MANAGER}, writes=False,
+    description="List the client's saved replies",
+)

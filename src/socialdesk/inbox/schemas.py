@@ -246,3 +246,75 @@ class ResponseReportOut(BaseModel):
     total: ResponseFigures
     clients: list[ClientResponseReport]
     members: list[MemberResponseReport]
+
+
+# --- replies, saved replies and the brand voice check ----------------------------------------
+
+ReplyText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000), NoNul]
+RowRef = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class ReplyIn(BaseModel):
+    """A reply: ``text`` (or a saved reply's text when ``text`` is empty), to ``item_id`` (default: the
+    newest message from someone else). ``confirm_voice`` sends despite words the brand avoids;
+    ``key`` (a TID the form chose) makes a second click return the first reply instead of sending again."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: ReplyText = ""
+    item_id: RowRef | None = None
+    saved_reply_id: RowRef | None = None
+    confirm_voice: bool = False
+    key: Annotated[str, StringConstraints(max_length=13)] | None = None
+
+
+class ReplyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    conversation_id: int
+    channel_id: int
+    item_id: int | None
+    author_id: int | None
+    text: str
+    automatic: bool
+    status: str  # sending | sent | failed
+    remote_id: str | None
+    url: str
+    error: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class SavedReplyIn(BaseModel):
+    """A saved reply; ``{name}`` and ``{handle}`` in the text become the person answered."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), NoNul]
+
+
+class SavedReplyOut(SavedReplyIn):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    client_id: int
+    created_by_id: int | None
+    created_at: datetime
+
+
+class VoiceCheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Annotated[str, StringConstraints(max_length=20_000), NoNul]
+
+
+class FindingOut(BaseModel):
+    """One departure from the brand voice; ``start``/``end`` are code point offsets into the text."""
+
+    kind: str
+    message: str
+    start: int
+    end: int
+    blocking: bool
+
+
+class VoiceCheckOut(BaseModel):
+    findings: list[FindingOut]
+    blocking: bool  # true: sending needs confirm_voice

@@ -18,7 +18,7 @@ from socialdesk.channels import service as channels_service
 from socialdesk.channels.models import Channel
 from socialdesk.db import utcnow
 from socialdesk.inbox import sentiment as sentiment_model
-from socialdesk.inbox import sla
+from socialdesk.inbox import autoreply, sla
 from socialdesk.inbox.models import Conversation, InboxItem, InboxNote, SyncState
 from socialdesk.inbox.schemas import ConversationPatch, Sentiment, Status, Tag, tag_mask
 from socialdesk.kit import children
@@ -102,6 +102,7 @@ def sync_channel(*, session: Session, vault: Vault, channel: Channel, adapter=No
     """Fetch what is new on the channel and ingest it; an error is recorded on the sync state (not raised)."""
     state = sync_state(session, channel)
     adapter = adapter or channels_service.adapter_for(channel.network)
+    started = utcnow()
     try:
         credentials = channels_service.credentials(session=session, vault=vault, channel=channel)
         for _ in range(max_pages):
@@ -120,6 +121,7 @@ def sync_channel(*, session: Session, vault: Vault, channel: Channel, adapter=No
         state.error, state.error_at = "", None
         state.synced_at = utcnow()
     session.flush()
+    autoreply.after_ingest(session, channel, autoreply.ingested_since(session, channel, started), vault=vault)
     return state
 
 

@@ -80,6 +80,9 @@ class OutgoingPost:
     reply_to: str | None = None  # remote id of the post this one answers (a thread / first comment)
     reply_root: str | None = None  # remote id of the thread's first post (Bluesky needs both)
     langs: tuple[str, ...] = ()  # BCP 47 language tags of the text, when known
+    # What the network said about the post answered (InboxEntry.extra): Bluesky's cids spare two
+    # look-ups, Mastodon's visibility keeps an answer to a direct message private.
+    reply_extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

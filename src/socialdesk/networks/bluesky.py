@@ -301,7 +301,7 @@ class BlueskyAdapter:
         if embed:
             record["embed"] = embed
         if post.reply_to:
-            record["reply"] = self._reply_ref(s, post.reply_to, post.reply_root)
+            record["reply"] = _known_reply_ref(post) or self._reply_ref(s, post.reply_to, post.reply_root)
         return record
 
     def _resolve_handle(self, s: _Session, handle: str) -> str | None:
@@ -446,6 +446,9 @@ def _inbox_entry(n: Any) -> InboxEntry:
     reply = record.get("reply") or {}
     parent = (reply.get("parent") or {}).get("uri")
     root = (reply.get("root") or {}).get("uri") or parent
+    # A reply to this entry needs its strong ref and its thread root's (the entry itself when it starts one).
+    root_ref = reply.get("root") if (reply.get("root") or {}).get("cid") else {"uri": n.uri, "cid": n.cid}
+    extra = {"cid": str(n.cid or ""), "root_uri": str(root_ref["uri"]), "root_cid": str(root_ref["cid"] or "")}
     langs = record.get("langs") or []
     rkey = n.uri.rsplit("/", 1)[-1]
     return InboxEntry(
@@ -460,7 +463,17 @@ def _inbox_entry(n: Any) -> InboxEntry:
         in_reply_to=str(parent) if parent else None,
         thread_root=str(root) if root else n.uri,
         lang=str(langs[0]) if langs else None,
+        extra=extra,
     )
+
+
+def _known_reply_ref(post: OutgoingPost) -> dict[str, Any] | None:
+    """The reply's parent and root from what the inbox stored (``reply_extra``), None when incomplete."""
+    known = post.reply_extra
+    if not (known.get("cid") and known.get("root_uri") and known.get("root_cid")):
+        return None
+    return {"root": {"uri": known["root_uri"], "cid": known["root_cid"]},
+            "parent": {"uri": post.reply_to, "cid": known["cid"]}}
 
 
 def _aspect_ratio(media) -> dict[str, Any]:

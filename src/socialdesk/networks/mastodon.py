@@ -49,8 +49,14 @@ MAX_INBOX_ENTRIES = 1_000  # fetch_inbox returns at most this many per call (the
 MAX_PAGE = 40  # Mastodon answers at most 40 notifications per request
 
 
+# A reply is never more public than what it answers (Mastodon's own apps do the same).
+REPLY_VISIBILITY = frozenset({"direct", "private", "unlisted"})
+
+
 class MastodonAdapter:
     network = "mastodon"
+    private_replies = True  # an answer to a direct message can stay direct
+    mention_in_replies = True  # only those @-mentioned are notified, so a reply names its author
 
     def __init__(self, timeout: float = TIMEOUT_SECONDS):
         self.timeout = timeout
@@ -143,8 +149,10 @@ class MastodonAdapter:
                                             synchronous=True)
                 media_ids.append(attachment["id"])
         with self._calls(base_url, credentials, sending=True) as api:
+            visibility = post.reply_extra.get("visibility") if post.reply_to else None
             status = api.status_post(post.text, in_reply_to_id=post.reply_to, media_ids=media_ids or None,
-                                     idempotency_key=post.marker)
+                                     idempotency_key=post.marker,
+                                     visibility=visibility if visibility in REPLY_VISIBILITY else None)
         return _published(status)
 
     def find(self, *, base_url: str, credentials: dict[str, str], post: OutgoingPost) -> Published | None:
@@ -299,6 +307,7 @@ def _inbox_entry(notification: Any) -> InboxEntry | None:
         in_reply_to=in_reply_to,
         thread_root=in_reply_to or status_id,
         lang=str(status["language"]) if status.get("language") else None,
+        extra={"visibility": str(status.get("visibility") or "public")},
     )
 
 

@@ -463,6 +463,8 @@ def _inbox_entry(tweet: dict, users: dict[str, dict]) -> InboxEntry:
         in_reply_to=refs.get("replied_to"),
         thread_root=str(tweet.get("conversation_id") or post_id),
         lang=str(tweet["lang"]) if tweet.get("lang") else None,
+        # A reply needs only the post id (reply.in_reply_to_tweet_id); the thread is kept for the record.
+        extra={"conversation_id": str(tweet.get("conversation_id") or post_id)},
     )
 
 
