@@ -14,8 +14,11 @@ from socialdesk.inbox import service as inbox
 from socialdesk.inbox import reports, sla
 from socialdesk.inbox.permissions import INBOX_REPORT, INBOX_REPORT_ALL, INBOX_SETTINGS
 from socialdesk.inbox.schemas import InboxSettingsIn, InboxSettingsOut, ResponseReportOut
-from socialdesk.inbox.permissions import INBOX_ALL, INBOX_TRIAGE, INBOX_VIEW
+from socialdesk.inbox.permissions import INBOX_ALL, INBOX_BULK, INBOX_TRIAGE, INBOX_VIEW
 from socialdesk.inbox.schemas import (
+    AuthorHistoryOut,
+    BulkOut,
+    BulkTriage,
     ConversationDetail,
     ConversationOut,
     ConversationPatch,
@@ -85,10 +88,10 @@ def conversation(client_id: RowId, conversation_id: RowId, session: DB, _: Princ
 
 @router.patch("/clients/{client_id}/inbox/{conversation_id}", response_model=ConversationOut)
 def triage(client_id: RowId, conversation_id: RowId, data: ConversationPatch, session: DB,
-           _: Principal = Depends(require(INBOX_TRIAGE))):
+           principal: Principal = Depends(require(INBOX_TRIAGE))):
     """Assign (to someone who works on the client), tag, set the status."""
     row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
-    return inbox.update(session=session, conversation=row, data=data)
+    return inbox.triage(session=session, conversation=row, data=data, actor_id=principal.user_id)
 
 
 @router.post("/clients/{client_id}/inbox/{conversation_id}/notes", response_model=NoteOut, status_code=201)
@@ -255,3 +258,26 @@ def retry_reply(client_id: RowId, conversation_id: RowId, reply_id: RowId, reque
     row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
     found = replies.get_reply(session=session, conversation=row, reply_id=reply_id)
     return replies.retry(session=session, vault=Vault.from_settings(get_settings(request)), reply=found)
+
+
+# --- bulk triage and the author's history ---------------------------------------------------------
+
+
+@router.post("/inbox/bulk", response_model=BulkOut)
+def bulk_triage(data: BulkTriage, session: DB, principal: Principal = Depends(require(INBOX_BULK))):
+    """Set the status, assignee (null to unassign) or tags of many conversations at once. All or nothing:
+    one conversation on a client where you may not triage refuses the request (403, naming it)."""
+    rows = inbox.bulk_update(session=session, client_ids=inbox.triage_clients(session=session, principal=principal),
+                             conversation_ids=data.conversation_ids, patch=data, actor_id=principal.user_id)
+    return BulkOut(updated=len(rows), conversations=_with_latest(session, rows))
+
+
+@router.get("/clients/{client_id}/inbox/{conversation_id}/author", response_model=AuthorHistoryOut)
+def conversation_author(client_id: RowId, conversation_id: RowId, session: DB,
+                        _: Principal = Depends(require(INBOX_VIEW)), limit: Annotated[int, Query(ge=1, le=100)] = 10):
+    """Who started the conversation (profile from their latest item) and their other conversations
+    with this client, newest first; the counts include this one."""
+    row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
+    history = inbox.author_history(session=session, client_id=client_id, author_remote_id=row.author_remote_id,
+                                   network=row.network, exclude_id=row.id, limit=limit)
+    return AuthorHistoryOut.model_validate(history, from_attributes=True)

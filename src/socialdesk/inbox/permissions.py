@@ -39,3 +39,7 @@ SAVED_REPLIES_VIEW = permission(
     "inbox.saved_replies.view", scope=Scope.CLIENT, roles={Role.MANAGER, Role.COMMUNITY_MANAGER}, writes=False,
     description="List the client's saved replies",
 )
+INBOX_BULK = permission(
+    "inbox.bulk", scope=Scope.USER, writes=True,
+    description="Triage many conversations at once (each only on a client where you may triage; all or nothing)",
+)

@@ -7,8 +7,10 @@ the two only means the same entries are fetched (and ignored) again.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,15 +18,20 @@ from sqlalchemy.orm import Session
 from socialdesk.auth.models import User
 from socialdesk.channels import service as channels_service
 from socialdesk.channels.models import Channel
+from socialdesk.clients import service as clients_service
+from socialdesk.clients.models import Client
 from socialdesk.db import utcnow
 from socialdesk.inbox import sentiment as sentiment_model
 from socialdesk.inbox import autoreply, sla
-from socialdesk.inbox.models import Conversation, InboxItem, InboxNote, SyncState
-from socialdesk.inbox.schemas import ConversationPatch, Sentiment, Status, Tag, tag_mask
+from socialdesk.inbox.models import Conversation, InboxEvent, InboxItem, InboxNote, InboxReply, SyncState
+from socialdesk.inbox.permissions import INBOX_TRIAGE
+from socialdesk.inbox.schemas import BulkTriage, ConversationPatch, Sentiment, Status, Tag, tag_mask
 from socialdesk.kit import children
 from socialdesk.kit.authz import Principal, Role
-from socialdesk.kit.errors import InvalidInput
+from socialdesk.kit.errors import FieldError, Forbidden, InvalidInput
 from socialdesk.networks.base import InboxEntry, NetworkError
+from socialdesk.notify import service as notify
+from socialdesk.team import service as team_service
 from socialdesk.team.models import Membership
 from socialdesk.vault.service import Vault
 
@@ -133,6 +140,12 @@ def inbox_clients(principal: Principal, visible_ids: Iterable[int]) -> list[int]
     return [cid for cid in visible_ids if principal.role_on(cid) not in (None, Role.CLIENT_APPROVER)]
 
 
+def triage_clients(*, session: Session, principal: Principal) -> list[int]:
+    """The clients where this person may triage the inbox."""
+    visible = [c.id for c in clients_service.list_visible(session=session, principal=principal)]
+    return [cid for cid in visible if principal.can(INBOX_TRIAGE, cid)]
+
+
 def list_conversations(
     *,
     session: Session,
@@ -219,7 +232,190 @@ def update(*, session: Session, conversation: Conversation, data: ConversationPa
 
 
 def add_note(*, session: Session, conversation: Conversation, author_id: int, text: str) -> InboxNote:
-    note = InboxNote(conversation_id=conversation.id, client_id=conversation.client_id, author_id=author_id, text=text)
+    """An internal note; the people who work on the client and are @-mentioned in it are notified."""
+    people = mentioned(session=session, client_id=conversation.client_id, text=text)
+    note = InboxNote(conversation_id=conversation.id, client_id=conversation.client_id, author_id=author_id, text=text,
+                     mentions=[u.id for u in people])
     session.add(note)
     session.flush()
+    told = [u.id for u in people if u.id != author_id]
+    if told:
+        writer = session.get(User, author_id)
+        client = session.get(Client, conversation.client_id)
+        who = writer.name if writer is not None else "Someone"
+        notify.send(session, told, client_id=conversation.client_id, kind="inbox.mention",
+                    message=f"{who} mentioned you in a note on {client.name if client else 'a client'}'s inbox: "
+                            f"{text[:200]}",
+                    link=f"/clients/{conversation.client_id}/inbox/{conversation.id}")
     return note
+
+
+# --- @-mentions, history, bulk triage -----------------------------------------------------------
+
+# "@cam.lee" or "@Cam": not an e-mail address (no word character or dot right before the @).
+MENTION = re.compile(r"(?<![\w.@])@(\w[\w.\-]*)")
+
+
+def mention_handles(user: User) -> set[str]:
+    """What a teammate may be @-mentioned as: the e-mail's local part or the name without spaces
+    (``cam.lee``, ``camlee``, ``cam_lee``), compared without case."""
+    name = " ".join(user.name.split()).casefold()
+    handles = {user.email.split("@", 1)[0].casefold(), name.replace(" ", ""), name.replace(" ", "."),
+               name.replace(" ", "_")}
+    return {h for h in handles if h}
+
+
+def teammates(*, session: Session, client_id: int) -> list[User]:
+    """The people who work on the client's inbox (its members other than approvers, and the directors)."""
+    return [user for user, role in team_service.list_members(session=session, client_id=client_id)
+            if role is not Role.CLIENT_APPROVER]
+
+
+def mentioned(*, session: Session, client_id: int, text: str) -> list[User]:
+    """The teammates on this client that ``text`` @-mentions (a unique first name counts too)."""
+    words = {w.casefold() for w in MENTION.findall(text or "")}
+    words |= {w.rstrip(".-") for w in words}  # "thanks @cam." ends a sentence
+    if not words:
+        return []
+    people = teammates(session=session, client_id=client_id)
+    firsts: dict[str, list[User]] = {}
+    for user in people:
+        first = user.name.split()[0].casefold() if user.name.split() else ""
+        firsts.setdefault(first, []).append(user)
+    found = {u.id: u for u in people if mention_handles(u) & words}
+    for word in words:
+        if len(firsts.get(word, [])) == 1:  # an ambiguous first name notifies nobody rather than the wrong one
+            found.setdefault(firsts[word][0].id, firsts[word][0])
+    return sorted(found.values(), key=lambda u: u.id)
+
+
+@dataclass
+class AuthorHistory:
+    """A person from the public as their latest item shows them, and their conversations with a client."""
+
+    author_remote_id: str
+    handle: str = ""
+    name: str = ""
+    url: str = ""
+    followers: int | None = None
+    conversation_count: int = 0  # every conversation they wrote in, this one included
+    item_count: int = 0
+    first_seen_at: datetime | None = None
+    last_seen_at: datetime | None = None
+    conversations: list[Conversation] = field(default_factory=list)  # newest first, without ``exclude_id``
+
+
+def author_history(*, session: Session, client_id: int, author_remote_id: str, network: str | None = None,
+                   exclude_id: int | None = None, limit: int = 10) -> AuthorHistory:
+    """The conversations this person wrote in on this client (ids are per network, hence ``network``)."""
+    history = AuthorHistory(author_remote_id=author_remote_id)
+    if not author_remote_id:
+        return history  # an item without an author id (an imported review) has no history to find
+    theirs = (select(InboxItem).join(Conversation, Conversation.id == InboxItem.conversation_id)
+              .where(InboxItem.client_id == client_id, InboxItem.author_remote_id == author_remote_id))
+    if network is not None:
+        theirs = theirs.where(Conversation.network == network)
+    latest = session.scalar(theirs.order_by(InboxItem.created_at.desc(), InboxItem.id.desc()).limit(1))
+    if latest is None:
+        return history
+    history.handle, history.name, history.url = latest.author_handle, latest.author_name, latest.author_url
+    history.followers = latest.author_followers
+    stats = theirs.with_only_columns(func.count(InboxItem.id), func.count(func.distinct(InboxItem.conversation_id)),
+                                     func.min(InboxItem.created_at), func.max(InboxItem.created_at))
+    items, conversations, first, last = session.execute(stats.order_by(None)).one()
+    history.item_count, history.conversation_count = items, conversations
+    history.first_seen_at, history.last_seen_at = _aware(first), _aware(last)
+    ids = theirs.with_only_columns(InboxItem.conversation_id).distinct()
+    query = select(Conversation).where(Conversation.client_id == client_id, Conversation.id.in_(ids))
+    if exclude_id is not None:
+        query = query.where(Conversation.id != exclude_id)
+    history.conversations = list(session.scalars(
+        query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc()).limit(limit)))
+    return history
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    """Aggregates bypass the column type, so SQLite hands back naive (UTC) or text values."""
+    if at is None or isinstance(at, datetime):
+        return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+    return datetime.fromisoformat(str(at)).replace(tzinfo=UTC)
+
+
+def record_event(session: Session, conversation: Conversation, *, actor_id: int | None, kind: str,
+                 detail: str = "") -> InboxEvent:
+    row = InboxEvent(conversation_id=conversation.id, client_id=conversation.client_id, actor_id=actor_id,
+                     kind=kind[:30], detail=detail)
+    session.add(row)
+    return row
+
+
+def triage(*, session: Session, conversation: Conversation, data: ConversationPatch,
+           actor_id: int | None) -> Conversation:
+    """:func:`update`, and one history event per thing that changed."""
+    status, assignee, tags = conversation.status, conversation.assignee_id, set(conversation.tags or [])
+    update(session=session, conversation=conversation, data=data)
+    if conversation.status != status:
+        record_event(session, conversation, actor_id=actor_id, kind="status", detail=f"{status} → {conversation.status}")
+    if conversation.assignee_id != assignee:
+        person = session.get(User, conversation.assignee_id) if conversation.assignee_id else None
+        record_event(session, conversation, actor_id=actor_id, kind="assigned",
+                     detail=person.name if person is not None else "unassigned")
+    now = set(conversation.tags or [])
+    if now != tags:
+        change = [f"+{t}" for t in sorted(now - tags)] + [f"−{t}" for t in sorted(tags - now)]
+        record_event(session, conversation, actor_id=actor_id, kind="tags", detail=" ".join(change))
+    session.flush()
+    return conversation
+
+
+def events(*, session: Session, conversation: Conversation) -> list[InboxEvent]:
+    return list(session.scalars(select(InboxEvent).where(InboxEvent.conversation_id == conversation.id)
+                                .order_by(InboxEvent.at, InboxEvent.id)))
+
+
+def replies(*, session: Session, conversation: Conversation) -> list[InboxReply]:
+    return list(session.scalars(select(InboxReply).where(InboxReply.conversation_id == conversation.id)
+                                .order_by(InboxReply.created_at, InboxReply.id)))
+
+
+def _ids(ids: Iterable[int]) -> str:
+    ids = list(ids)
+    return ("conversation " if len(ids) == 1 else "conversations ") + ", ".join(str(i) for i in ids)
+
+
+def bulk_update(*, session: Session, client_ids: Iterable[int], conversation_ids: Sequence[int], patch: BulkTriage,
+                actor_id: int | None = None) -> list[Conversation]:
+    """One triage for many conversations, all or nothing. ``client_ids``: where the caller may triage;
+    a conversation anywhere else (or unknown) refuses the whole request, naming it."""
+    wanted = list(dict.fromkeys(conversation_ids))
+    if not wanted:
+        return []
+    allowed = set(client_ids)
+    rows = {c.id: c for c in session.scalars(select(Conversation).where(Conversation.id.in_(wanted)))}
+    # Unknown and not-yours read the same, so the answer tells nothing about other clients.
+    refused = [i for i in wanted if i not in rows or rows[i].client_id not in allowed]
+    if refused:
+        message = f"{_ids(refused)}: not found on a client where you may triage; nothing was changed"
+        raise Forbidden(message, errors=[FieldError("conversation_ids", message)])
+    fields = patch.model_dump(exclude_unset=True, include={"status", "assignee_id"})
+    if fields.get("assignee_id") is not None:
+        uid = fields["assignee_id"]
+        strangers = []
+        for client_id in sorted({c.client_id for c in rows.values()}):
+            if uid not in {u.id for u in teammates(session=session, client_id=client_id)}:
+                strangers += [i for i in wanted if rows[i].client_id == client_id]
+        if strangers:
+            raise InvalidInput.on("assignee_id", f"person {uid} does not work on the client of {_ids(strangers)}; "
+                                                 "nothing was changed")
+    add, remove = {str(t) for t in patch.tags_add}, {str(t) for t in patch.tags_remove}
+    if add & remove:
+        raise InvalidInput.on("tags_remove", f"{', '.join(sorted(add & remove))} cannot be added and removed at once")
+    out = []
+    for cid in wanted:
+        conversation = rows[cid]
+        change = dict(fields)
+        if add or remove:
+            change["tags"] = sorted((set(conversation.tags or []) | add) - remove)
+        out.append(triage(session=session, conversation=conversation, data=ConversationPatch(**change),
+                          actor_id=actor_id))
+    return out
