@@ -1,7 +1,7 @@
 """Answering from the inbox (inbox/replies.py, the reply routes): threaded on a real mastodon-mock
 server and a real local Bluesky network, X with recorded documented payloads; the composer's
 per-network check and the brand voice check; sent exactly once through failures and retries;
-saved replies; who may reply. The outside-office-hours reply is in tests/test_inbox_autoreply.py."""
+saved replies; who may reply; the outside-office-hours reply (once per author per closed window)."""
 
 from __future__ import annotations
 
@@ -392,3 +392,135 @@ def test_a_reply_on_x_names_the_post_it_answers_and_a_lost_one_is_found_not_rese
                          text=too_long, author_id=None, item_id=other.id, adapter=adapter)
         assert refused.value.errors[0].field == "text" and "X" in refused.value.errors[0].message
         assert created.call_count == 2
+
+
+# --- the outside-office-hours reply --------------------------------------------------------------
+
+
+def _client_with_hours(zone: str, slots) -> "Client":  # noqa: F821 - an in-memory brand profile
+    from socialdesk.clients.models import Client, OfficeHoursSlot
+
+    return Client(name="Hours", timezone=zone, office_hours=[OfficeHoursSlot(weekday=d, start=s, end=e)
+                                                              for d, s, e in slots])
+
+
+def test_a_closed_window_runs_from_one_office_period_to_the_next():
+    from datetime import time as t
+
+    from socialdesk.inbox.autoreply import closed_window
+
+    weekdays = _client_with_hours("Europe/Paris", [(d, t(9), t(17)) for d in range(5)])
+    # Tuesday 1 Dec 2026, 20:00 in Paris (19:00 UTC): closed since 17:00, open again Wednesday 09:00.
+    window = closed_window(weekdays, datetime(2026, 12, 1, 19, 0, tzinfo=UTC))
+    assert (window.start, window.end) == (datetime(2026, 12, 1, 16, 0, tzinfo=UTC), datetime(2026, 12, 2, 8, 0, tzinfo=UTC))
+    assert closed_window(weekdays, datetime(2026, 12, 1, 10, 0, tzinfo=UTC)) is None  # open
+    # The weekend is one window; across the spring change (29 March 2026) Monday 09:00 is 07:00 UTC.
+    window = closed_window(weekdays, datetime(2026, 3, 28, 12, 0, tzinfo=UTC))
+    assert (window.start, window.end) == (datetime(2026, 3, 27, 16, 0, tzinfo=UTC), datetime(2026, 3, 30, 7, 0, tzinfo=UTC))
+    # A late shift running past midnight is one period (a slot ends at 23:59 at the latest).
+    night = _client_with_hours("UTC", [(0, t(18), t(23, 59)), (1, t(0), t(2))])
+    assert closed_window(night, datetime(2026, 11, 30, 23, 59, 30, tzinfo=UTC)) is None  # a Monday
+    assert closed_window(night, datetime(2026, 12, 1, 3, 0, tzinfo=UTC)).start == datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    assert closed_window(_client_with_hours("UTC", []), datetime(2026, 12, 1, 3, 0, tzinfo=UTC)) is None
+
+
+@pytest.fixture
+def closed(owner_client, mastodon, session):
+    """Office hours on one other weekday only (so it is closed now) and the automatic reply on."""
+    from socialdesk.inbox import sla
+
+    other_day = (datetime.now(UTC).weekday() + 3) % 7
+    hours = owner_client.put(f"/api/clients/{mastodon.cid}/office-hours", json={
+        "timezone": "UTC", "slots": [{"weekday": other_day, "start": "09:00", "end": "10:00"}],
+        "outside_hours_message": "We are closed now and answer from 9:00."})
+    assert hours.status_code == 200, hours.text
+    session.expire_all()
+    rules = sla.settings_for(session, mastodon.cid)
+    rules.auto_reply = True
+    session.commit()
+    return mastodon
+
+
+def _automatic(session, cid) -> list[InboxReply]:
+    session.expire_all()
+    rows = list(session.scalars(select(InboxReply).where(InboxReply.client_id == cid, InboxReply.automatic.is_(True))
+                                .order_by(InboxReply.id)))
+    session.commit()  # no read transaction left open while the app writes (SQLite)
+    return rows
+
+
+def test_outside_office_hours_each_author_gets_one_automatic_reply_and_the_clock_keeps_running(
+        owner_client, closed, mastodon_peer, session):
+    first_conv, first = closed("anyone there?")
+    second_conv, second = closed("hello again")
+    carol = mastodon_peer.client("carol").status_post("@alice do you deliver?")
+    assert owner_client.post(f"/api/clients/{closed.cid}/channels/{closed.channel_id}/sync").json()["error"] == ""
+
+    made = _automatic(session, closed.cid)
+    assert [r.status for r in made] == ["sent", "sent"], [r.error for r in made]
+    bob_reply, carol_reply = made
+    assert bob_reply.text == "@bob We are closed now and answer from 9:00." and carol_reply.text.startswith("@carol ")
+    assert [s["id"] for s in _ours_in_reply_to(mastodon_peer, first["id"])] == [bob_reply.remote_id]
+    assert _ours_in_reply_to(mastodon_peer, second["id"]) == []  # the same author, the same window
+    assert len(_ours_in_reply_to(mastodon_peer, carol["id"])) == 1
+    # No answer from a person yet: the clock runs, the conversation is still new.
+    conv = owner_client.get(f"/api/clients/{closed.cid}/inbox/{first_conv['id']}").json()
+    assert conv["status"] == "new" and conv["first_response_at"] is None and conv["awaiting_since"] is not None
+    kinds = session.scalars(select(InboxEvent.kind).where(InboxEvent.conversation_id == first_conv["id"])).all()
+    assert "auto_replied" in kinds and "replied" not in kinds
+    # A person's reply afterwards is the first response.
+    human = owner_client.post(_replies_url(closed.cid, first_conv), json={"text": "Good morning!"}).json()
+    assert human["status"] == "sent"
+    assert owner_client.get(f"/api/clients/{closed.cid}/inbox/{first_conv['id']}").json()["first_response_at"]
+
+
+def test_no_automatic_reply_to_spam_our_own_account_old_items_or_twice(owner_client, mastodon, mastodon_peer,
+                                                                       session, settings):
+    from datetime import timedelta
+
+    from socialdesk.inbox import autoreply, sla
+
+    spam_conv, _ = mastodon("buy followers now")
+    fan_conv, fan = mastodon("lovely place")
+    old_conv, _ = mastodon("from last week")
+    assert owner_client.patch(f"/api/clients/{mastodon.cid}/inbox/{spam_conv['id']}",
+                              json={"tags": ["spam"]}).status_code == 200
+    assert _automatic(session, mastodon.cid) == []  # the automatic reply is off
+    owner_client.put(f"/api/clients/{mastodon.cid}/office-hours", json={
+        "timezone": "UTC", "slots": [{"weekday": (datetime.now(UTC).weekday() + 3) % 7, "start": "09:00",
+                                      "end": "10:00"}]})
+    session.expire_all()
+    rules = sla.settings_for(session, mastodon.cid)
+    rules.auto_reply, rules.auto_reply_message = True, "Closed for now, back soon."
+    channel = session.get(Channel, mastodon.channel_id)
+    old = session.scalar(select(InboxItem).where(InboxItem.conversation_id == old_conv["id"]))
+    old.created_at = datetime.now(UTC) - timedelta(days=8)  # before this closed window began
+    ours = InboxItem(client_id=channel.client_id, channel_id=channel.id, conversation_id=fan_conv["id"],
+                     remote_id=f"own-{_tag()}", kind="reply", author_remote_id=channel.account_id,
+                     author_handle=channel.handle, text="our own answer", created_at=datetime.now(UTC))
+    session.add(ours)
+    session.commit()
+    items = list(session.scalars(select(InboxItem).where(InboxItem.conversation_id.in_(
+        [spam_conv["id"], fan_conv["id"], old_conv["id"]]))))
+    vault = Vault.from_settings(settings)
+
+    made = autoreply.after_ingest(session, channel, items, vault=vault)
+    assert [(r.status, r.text) for r in made] == [("sent", "@bob Closed for now, back soon.")]
+    assert len(_ours_in_reply_to(mastodon_peer, fan["id"])) == 1
+    # A second worker with the same items (or the next sync) finds the guard row and sends nothing.
+    database_session = type(session)(bind=session.get_bind())
+    try:
+        again = autoreply.after_ingest(database_session, database_session.get(Channel, channel.id),
+                                       [database_session.get(InboxItem, i.id) for i in items], vault=vault)
+    finally:
+        database_session.close()
+    assert again == [] and len(_automatic(session, mastodon.cid)) == 1
+    # Open hours: nothing at all.
+    session.commit()
+    now = datetime.now(UTC)
+    open_now = owner_client.put(f"/api/clients/{mastodon.cid}/office-hours", json={
+        "timezone": "UTC", "slots": [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]})
+    assert open_now.status_code == 200
+    session.expire_all()
+    assert autoreply.after_ingest(session, session.get(Channel, channel.id), items, vault=vault,
+                                  now=now.replace(hour=12)) == []
