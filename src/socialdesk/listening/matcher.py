@@ -260,7 +260,8 @@ class Matcher:
         self._always: set[int] = set()
         self._prefix_uses: Counter[str] = Counter()
         self._prefix_lengths: tuple[int, ...] = ()
-        self._prefix_cache: dict[str, tuple[str, ...]] = {}
+        self._prefix_cache: dict[str, list[str]] = {}  # word -> keys of the used prefixes it starts with
+        self._seen_words: set[str] = set()
         self._frequencies = dict(frequencies) if frequencies is not None else None
         for query_id, query in queries:
             self.add(query_id, query)
@@ -328,16 +329,22 @@ class Matcher:
         found = WORD.findall(text)
         keys = set(found)
         if self._prefix_lengths:
-            cache, uses, lengths = self._prefix_cache, self._prefix_uses, self._prefix_lengths
-            for word in keys.copy():
-                got = cache.get(word)
-                if got is None:
-                    got = tuple(_prefix_key(word[:n]) for n in lengths if n <= len(word) and word[:n] in uses)
-                    if len(cache) > 200_000:  # bounded: vocabularies of real streams never stop growing
-                        cache.clear()
-                    cache[word] = got
-                if got:
-                    keys.update(got)
+            # Set operations keep the per-word work in C: only words never seen before are looked at.
+            cache, seen = self._prefix_cache, self._seen_words
+            new = keys - seen
+            if new:
+                if len(seen) > 200_000:  # bounded: the vocabulary of a real stream never stops growing
+                    seen.clear()
+                    cache.clear()
+                    new = keys
+                uses, lengths = self._prefix_uses, self._prefix_lengths
+                for word in new:
+                    got = [_prefix_key(word[:n]) for n in lengths if n <= len(word) and word[:n] in uses]
+                    if got:
+                        cache[word] = got
+                seen |= new
+            for word in cache.keys() & keys:
+                keys.update(cache[word])
         keys |= field_keys(post, text)
         return Document(found, keys)
 
@@ -345,17 +352,16 @@ class Matcher:
         """Ids of the stored queries this post matches, in the order they were added."""
         doc = post if isinstance(post, Document) else self.document(post)
         keys = doc.keys
-        index = self._index
-        candidates = set(self._always)
-        for key in keys:
-            found = index.get(key)
-            if found is not None:
-                candidates |= found
         preds = self._preds
-        hits = [slot for slot in candidates if preds[slot](keys, doc)]
+        hits = [slot for slot in self.candidates(doc) if preds[slot](keys, doc)]
         hits.sort()
         ids = self._ids
         return [ids[slot] for slot in hits]
+
+    def candidates(self, doc: Document) -> set[int]:
+        """Slots of the queries worth checking on this post: those anchored on its keys, and the unanchored."""
+        index = self._index
+        return self._always.union(*[index[key] for key in index.keys() & doc.keys])
 
     def stats(self) -> dict[str, float]:
         """Size of the index: queries, keys, queries checked on every post, mean anchors per query."""
@@ -393,6 +399,7 @@ class Matcher:
                 del self._prefix_uses[prefix]
         self._prefix_lengths = tuple(sorted({len(p) for p in self._prefix_uses}))
         self._prefix_cache.clear()
+        self._seen_words.clear()
 
     def _compact(self) -> None:
         live = [(self._ids[s], self._asts[s], self._preds[s]) for s in sorted(self._slot.values())]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from socialdesk.listening.query import normalize
 
@@ -38,24 +39,29 @@ def handle_variants(handle: str) -> tuple[str, ...]:
     return (handle, handle[:cut]) if cut > 0 else ((handle,) if handle else ())
 
 
+# Languages, sources and handles repeat from post to post: their keys are worked out once.
+@lru_cache(maxsize=65_536)
+def _keys_of(name: str, raw: str) -> tuple[str, ...]:
+    if name in ("author", "mention"):
+        return tuple(field_key(name, v) for v in handle_variants(raw))
+    value = normalize(raw).strip()
+    if name == "hashtag":
+        value = value.lstrip("#")
+    if not value:
+        return ()
+    if name == "lang":
+        value = value.replace("_", "-")
+        return field_key(name, value), field_key(name, value.partition("-")[0])
+    return (field_key(name, value),)
+
+
 def field_keys(mention: Mention, text: str) -> set[str]:
     """Every field key of a post; ``text`` is its normalized text (hashtags and @handles are read from it)."""
-    keys = set()
-    lang = normalize(mention.lang).strip().replace("_", "-")
-    if lang:
-        keys.add(field_key("lang", lang))
-        keys.add(field_key("lang", lang.partition("-")[0]))
-    source = normalize(mention.source).strip()
-    if source:
-        keys.add(field_key("source", source))
-    for variant in handle_variants(mention.author):
-        keys.add(field_key("author", variant))
+    keys = {*_keys_of("lang", mention.lang), *_keys_of("source", mention.source), *_keys_of("author", mention.author)}
     if "#" in text or mention.hashtags:
-        for tag in (*_HASHTAG.findall(text), *(normalize(t).strip().lstrip("#") for t in mention.hashtags)):
-            if tag:
-                keys.add(field_key("hashtag", tag))
+        for tag in (*_HASHTAG.findall(text), *mention.hashtags):
+            keys.update(_keys_of("hashtag", tag))
     if "@" in text or mention.mentions:
         for handle in (*_AT_HANDLE.findall(text), *mention.mentions):
-            for variant in handle_variants(handle):
-                keys.add(field_key("mention", variant))
+            keys.update(_keys_of("mention", handle))
     return keys
