@@ -112,6 +112,8 @@ def smtp_server():
 def task_settings(settings, monkeypatch):
     """Tasks read get_settings() when they run, as in a worker; the shared Huey runs them inline."""
     point_settings_at(monkeypatch, settings)
+    monkeypatch.setenv("SOCIALDESK_ALLOW_PRIVATE_URLS", "true")  # the peers listen on loopback
+    get_settings.cache_clear()
     huey = load_tasks()
     was = huey.immediate
     huey.immediate = True
@@ -343,3 +345,43 @@ def test_quiet_hours_are_read_in_the_persons_time_zone(start, end, local, quiet)
     assert notify_service.in_quiet_hours(rule, at) is quiet
     assert notify_service.hold_reason(rule, urgent=False, at=at) == ("held_quiet" if quiet else None)
     assert notify_service.hold_reason(rule, urgent=True, at=at) is None
+
+
+def csrf_form(api, page: str, action: str, data: dict):
+    """Post a form from ``page`` with the page's CSRF token, as a browser would."""
+    import re
+
+    html = api.get(page).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return api.post(action, data={"csrf_token": token, **data}, follow_redirects=False)
+
+
+def test_the_settings_page_adds_tests_and_removes_a_target_without_showing_its_url(owner_client, task_settings,
+                                                                                   receiver):
+    page = "/notifications/settings"
+    assert 'href="/notifications/settings"' in owner_client.get("/notifications").text
+    url = receiver.url(f"/{SECRET}").replace("http://", "json://")
+    refused = csrf_form(owner_client, page, f"{page}/targets", {"label": "Phone <b>", "url": "nonsense"})
+    assert refused.status_code == 422 and "not an Apprise URL" in refused.text and "nonsense" not in refused.text
+    added = csrf_form(owner_client, page, f"{page}/targets", {"label": "Phone <b>", "url": url})
+    assert added.status_code == 303
+    shown = owner_client.get(page).text
+    assert "Phone &lt;b&gt;" in shown and "json://••••" in shown and SECRET not in shown
+    [target] = owner_client.get("/api/push/targets").json()
+    tested = csrf_form(owner_client, page, f"{page}/targets/{target['id']}/test", {})
+    assert tested.status_code == 200 and "Test to “Phone &lt;b&gt;”: Sent" in tested.text
+    assert len(receiver.requests) == 1
+
+    rule = csrf_form(owner_client, page, f"{page}/rules", {"quiet_start": "22:00", "quiet_end": "07:00",
+                                                           "timezone": "Europe/Paris"})
+    assert rule.status_code == 303
+    assert "quiet 22:00–07:00 (Europe/Paris)" in owner_client.get(page).text
+    half = csrf_form(owner_client, page, f"{page}/rules", {"quiet_start": "22:00", "timezone": "UTC"})
+    assert half.status_code == 422 and "give both the start and the end" in half.text
+    cid = new_client(owner_client, "Cedar Studio")
+    client_rule = csrf_form(owner_client, page, f"{page}/rules", {"client_id": str(cid), "muted": "1",
+                                                                  "timezone": "UTC"})
+    assert client_rule.status_code == 303 and "<strong>Cedar Studio</strong>: Muted" in owner_client.get(page).text
+
+    removed = csrf_form(owner_client, page, f"{page}/targets/{target['id']}/remove", {})
+    assert removed.status_code == 303 and owner_client.get("/api/push/targets").json() == []

@@ -281,3 +281,29 @@ def conversation_author(client_id: RowId, conversation_id: RowId, session: DB,
     history = inbox.author_history(session=session, client_id=client_id, author_remote_id=row.author_remote_id,
                                    network=row.network, exclude_id=row.id, limit=limit)
     return AuthorHistoryOut.model_validate(history, from_attributes=True)
+
+
+# --- handoffs to sales and customer service ---------------------------------------------------------
+
+from socialdesk.inbox import handoff as handoffs  # noqa: E402
+from socialdesk.inbox.permissions import INBOX_HANDOFF  # noqa: E402
+
+
+@router.post("/clients/{client_id}/inbox/{conversation_id}/handoff", response_model=handoffs.HandoffOut,
+             status_code=202, responses={422: {"description": "no destination for this kind in the client's inbox "
+                                                              "settings (the message names the setting to fill in)"}})
+def hand_off(client_id: RowId, conversation_id: RowId, data: handoffs.HandoffIn, request: Request, session: DB,
+             principal: Principal = Depends(require(INBOX_HANDOFF))):
+    """Send the conversation to sales (``lead``, also tagged lead) or customer service (``support``): to the
+    kind's webhook, else its e-mail address. Delivery follows in the background; see ``status``."""
+    row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
+    return handoffs.out(handoffs.create(session=session, settings=get_settings(request), conversation=row,
+                                        kind=data.kind, actor_id=principal.user_id))
+
+
+@router.get("/clients/{client_id}/inbox/{conversation_id}/handoffs", response_model=list[handoffs.HandoffOut])
+def conversation_handoffs(client_id: RowId, conversation_id: RowId, session: DB,
+                          _: Principal = Depends(require(INBOX_VIEW))):
+    """The conversation's handoffs and their delivery: pending, delivered, or failed with the reason."""
+    row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
+    return [handoffs.out(h) for h in handoffs.list_for(session=session, conversation=row)]

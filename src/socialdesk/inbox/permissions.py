@@ -43,3 +43,7 @@ INBOX_BULK = permission(
     "inbox.bulk", scope=Scope.USER, writes=True,
     description="Triage many conversations at once (each only on a client where you may triage; all or nothing)",
 )
+INBOX_HANDOFF = permission(
+    "inbox.handoff", scope=Scope.CLIENT, roles={Role.MANAGER, Role.COMMUNITY_MANAGER}, writes=True,
+    description="Hand a conversation to sales (a lead) or customer service (a support case)",
+)

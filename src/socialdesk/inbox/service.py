@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from socialdesk.auth.models import User
@@ -36,6 +36,9 @@ from socialdesk.team.models import Membership
 from socialdesk.vault.service import Vault
 
 MAX_TEXT = 20_000
+# A listing over more clients than this is one IN-list query, not one query per client (SQLite allows
+# 500 terms in a compound SELECT).
+LISTING_UNION_MAX = 200
 
 
 def _clip(value: str | None, size: int) -> str:
@@ -62,6 +65,8 @@ def ingest(*, session: Session, channel: Channel, entries: Sequence[InboxEntry])
         Conversation.channel_id == channel.id, Conversation.root_remote_id.in_(list(roots))))}
     rules = sla.settings_for(session, channel.client_id)
     hours = sla.hours_for(session, channel.client_id)  # office hours once per batch
+    rows: list[tuple[Conversation, dict]] = []
+    ingested_at = utcnow()
     for entry in sorted(fresh.values(), key=lambda e: e.created_at):
         root = entry.thread_root or entry.in_reply_to or entry.remote_id
         author = entry.author
@@ -82,17 +87,22 @@ def ingest(*, session: Session, channel: Channel, entries: Sequence[InboxEntry])
         if newest or conversation.sentiment is None:
             conversation.sentiment = label
         sla.start_clock(session, conversation, at=entry.created_at, rules=rules, hours=hours)
-        session.add(InboxItem(
-            client_id=channel.client_id, channel_id=channel.id, conversation=conversation,
+        # Rows, not ORM objects: an item is never changed after ingest, and building and flushing an
+        # object per item was most of an ingest's time (bench/inbox_ingest.py).
+        rows.append((conversation, dict(
+            client_id=channel.client_id, channel_id=channel.id,
             remote_id=entry.remote_id[:300], kind=entry.kind, author_remote_id=_clip(author.remote_id, 300),
             author_handle=_clip(author.handle, 320), author_name=_clip(author.display_name, 300),
             author_url=_clip(author.url, 1000), author_followers=author.followers, text=_clip(entry.text, MAX_TEXT),
             url=_clip(entry.url, 1000), in_reply_to=(entry.in_reply_to or None) and entry.in_reply_to[:300],
             lang=_clip(entry.lang, 20) or None, sentiment_score=compound, sentiment=label,
-            extra=dict(entry.extra or {}), created_at=entry.created_at))
+            extra=dict(entry.extra or {}), created_at=entry.created_at, ingested_at=ingested_at)))
         sla.flag_urgent(session, conversation, sentiment=label, followers=author.followers, rules=rules,
                         at=entry.created_at)
-    session.flush()
+    session.flush()  # the new conversations get their ids
+    session.execute(insert(InboxItem), [{**row, "conversation_id": c.id} for c, row in rows])
+    for conversation in {id(c): c for c, _ in rows}.values():
+        session.expire(conversation, ["items"])  # a collection loaded before does not show the new items
     return len(fresh)
 
 
@@ -164,40 +174,66 @@ def list_conversations(
 ) -> list[Conversation]:
     """Conversations, newest activity first (``before`` pages back). ``older_than`` / ``newer_than``
     bound the age: when the conversation began."""
-    query = select(Conversation).where(Conversation.client_id.in_(list(client_ids)))
+    ids = sorted(set(client_ids))
+    if not ids or limit < 1:
+        return []
+    conditions = []
     if channel_id is not None:
-        query = query.where(Conversation.channel_id == channel_id)
+        conditions.append(Conversation.channel_id == channel_id)
     if status is not None:
-        query = query.where(Conversation.status == status)
+        conditions.append(Conversation.status == status)
     if assignee_id is not None:
-        query = query.where(Conversation.assignee_id == assignee_id)
+        conditions.append(Conversation.assignee_id == assignee_id)
     if unassigned:
-        query = query.where(Conversation.assignee_id.is_(None))
+        conditions.append(Conversation.assignee_id.is_(None))
     if tag is not None:
-        query = query.where(Conversation.tag_mask.op("&")(tag_mask([tag])) != 0)
+        conditions.append(Conversation.tag_mask.op("&")(tag_mask([tag])) != 0)
     if sentiment is not None:
-        query = query.where(Conversation.sentiment == sentiment)
+        conditions.append(Conversation.sentiment == sentiment)
     if urgent is not None:
-        query = query.where(Conversation.urgent.is_(urgent))
+        conditions.append(Conversation.urgent.is_(urgent))
     if older_than is not None:
-        query = query.where(Conversation.first_item_at < older_than)
+        conditions.append(Conversation.first_item_at < older_than)
     if newer_than is not None:
-        query = query.where(Conversation.first_item_at >= newer_than)
+        conditions.append(Conversation.first_item_at >= newer_than)
     if before is not None:
-        query = query.where(Conversation.last_activity_at < before)
-    return list(session.scalars(query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
-                                .limit(limit)))
+        conditions.append(Conversation.last_activity_at < before)
+    newest_first = (Conversation.last_activity_at.desc(), Conversation.id.desc())
+    if len(ids) == 1:
+        query = select(Conversation).where(Conversation.client_id == ids[0], *conditions)
+        return list(session.scalars(query.order_by(*newest_first).limit(limit)))
+    # Neither SQLite nor PostgreSQL can merge the index ranges of an IN-list in order: they read every
+    # matching row and sort. So: no client condition when nobody else has conversations (a director), a
+    # NOT IN checked on the index when few others do, else the newest ``limit`` of each client, merged.
+    others = list(session.scalars(select(Client.id).where(
+        Client.id.not_in(ids), select(Conversation.id).where(Conversation.client_id == Client.id).exists())))
+    if len(others) < len(ids) or len(ids) > LISTING_UNION_MAX:
+        if others:
+            conditions.append(Conversation.client_id.not_in(others) if len(others) < len(ids)
+                              else Conversation.client_id.in_(ids))
+        query = select(Conversation).where(*conditions)
+        allowed = set(ids)  # a client that got its first conversation since ``others`` was read stays out
+        return [c for c in session.scalars(query.order_by(*newest_first).limit(limit)) if c.client_id in allowed]
+    parts = [select(Conversation.id, Conversation.last_activity_at).where(Conversation.client_id == cid, *conditions)
+             .order_by(*newest_first).limit(limit).subquery() for cid in ids]
+    merged = union_all(*(select(part.c.id, part.c.last_activity_at) for part in parts)).subquery()
+    top = list(session.scalars(select(merged.c.id).order_by(merged.c.last_activity_at.desc(), merged.c.id.desc())
+                               .limit(limit)))
+    rows = {c.id: c for c in session.scalars(select(Conversation).where(Conversation.id.in_(top)))}
+    return [rows[i] for i in top if i in rows]
 
 
 def latest_items(session: Session, conversations: Sequence[Conversation]) -> dict[int, InboxItem]:
-    """The newest item of each conversation (one query)."""
+    """The newest item of each conversation (one index probe each, then one query for the items)."""
     if not conversations:
         return {}
-    ids = [c.id for c in conversations]
-    newest = (select(InboxItem.conversation_id, func.max(InboxItem.id).label("item_id"))
-              .where(InboxItem.conversation_id.in_(ids)).group_by(InboxItem.conversation_id).subquery())
-    items = session.scalars(select(InboxItem).join(newest, InboxItem.id == newest.c.item_id))
-    return {i.conversation_id: i for i in items}
+    newest = (select(func.max(InboxItem.id)).where(InboxItem.conversation_id == Conversation.id)
+              .correlate(Conversation).scalar_subquery())
+    item_ids = [i for i in session.scalars(select(newest).where(Conversation.id.in_([c.id for c in conversations])))
+                if i is not None]
+    if not item_ids:
+        return {}
+    return {i.conversation_id: i for i in session.scalars(select(InboxItem).where(InboxItem.id.in_(item_ids)))}
 
 
 def get_conversation(*, session: Session, client_id: int, conversation_id: int) -> Conversation:

@@ -1,10 +1,15 @@
-"""Background pushes: one task per notification, queued after the notification's commit."""
+"""Background deliveries out of socialdesk: pushes to people's phones and chats (one task per
+notification) and inbox handoffs to sales and customer service. Both are queued after the commit
+of the change that caused them."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from socialdesk.config import get_settings
+from socialdesk.inbox import handoff as handoff_service
 from socialdesk.notify import service as notify_service
-from socialdesk.tasks import shared_huey, task_session
+from socialdesk.tasks import enqueue_after_commit, shared_huey, task_session
 from socialdesk.vault.service import Vault
 
 huey = shared_huey()
@@ -18,3 +23,14 @@ def push_notification(notification_id: int) -> int:
         rows = notify_service.push(session=session, vault=Vault.from_settings(settings), settings=settings,
                                    notification_id=notification_id)
         return len(rows)
+
+
+@huey.task(retries=0)
+def deliver_handoff(handoff_id: int) -> str:
+    """One delivery attempt; a failure that may pass is tried again later, each wait twice the last."""
+    settings = get_settings()
+    with task_session() as session:
+        wait = handoff_service.attempt(session=session, settings=settings, handoff_id=handoff_id)
+        if wait is not None:  # queued once this attempt (and its count) is committed
+            enqueue_after_commit(session, partial(deliver_handoff.schedule, (handoff_id,), delay=wait))
+        return "retry" if wait is not None else "done"
