@@ -1,7 +1,7 @@
 """Response-time promises: business-hours deadlines (weekends, several slots a day, DST), escalation
 levels (each once, in order, to the right people), urgency at ingest, the response-time report
 against hand-computed medians and 90th percentiles, the settings' validation and who may see or
-change them."""
+change them, through the API and the pages."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from socialdesk.networks.base import Author
 from socialdesk.publishing.models import Notification
 from socialdesk.web.app import create_app
 from test_inbox import T0, channel, entry  # noqa: F401  (channel is a fixture)
+from test_pages import sign_in
 
 PARIS = ZoneInfo("Europe/Paris")
 WEEKDAYS_9_TO_5 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(5)]
@@ -371,3 +372,60 @@ def test_who_may_see_and_change_the_settings_and_the_report(client, world):
     assert names == [world.b_name]
     owner = [c["client_name"] for c in client.get("/api/inbox/report", headers=world["owner"].headers).json()["clients"]]
     assert owner == [world.a_name, world.b_name]
+
+
+# --- the pages -----------------------------------------------------------------------------------
+
+
+def test_the_settings_page_saves_for_managers_shows_errors_and_reads_for_others(app, world):
+    manager = sign_in(app, world["manager"].email)
+    page = manager.get(f"/clients/{world.a_id}/inbox/settings")
+    assert page.status_code == 200 and 'name="target_minutes"' in page.text and "Every hour counts" in page.text
+    form = {"target_minutes": "600", "limit_minutes": "300", "near_breach_minutes": "60", "clock": "business",
+            "urgent_followers": "5000", "auto_reply_message": "", "lead_webhook_url": "", "lead_email": "",
+            "support_webhook_url": "", "support_email": "nope"}
+    refused = manager.post(f"/clients/{world.a_id}/inbox/settings", form)
+    assert refused.status_code == 422
+    assert "support email: must be an e-mail address" in refused.text and 'value="600"' in refused.text
+    refused = manager.post(f"/clients/{world.a_id}/inbox/settings", {**form, "support_email": ""})
+    assert refused.status_code == 422
+    assert "limit minutes: the target (600 min) must not be longer than the limit" in refused.text
+    saved = manager.post(f"/clients/{world.a_id}/inbox/settings", {**form, "limit_minutes": "900",
+                                                                    "support_email": "care@alpha.example"})
+    assert saved.status_code == 200 and saved.url.path.endswith("/inbox/settings") and "Saved." in saved.text
+    # Client A has no office hours: the page says the business clock counts like the calendar.
+    assert "no office hours" in saved.text and 'href="/clients/%d/office-hours"' % world.a_id in saved.text
+    creator = sign_in(app, world["content_creator"].email)
+    read = creator.get(f"/clients/{world.a_id}/inbox/settings")
+    assert read.status_code == 200 and 'name="target_minutes"' not in read.text and "15 h" in read.text
+    assert "care@alpha.example" in read.text and "A manager changes these settings" in read.text
+    assert creator.post(f"/clients/{world.a_id}/inbox/settings", form).status_code == 403
+    approver = sign_in(app, world["client_approver"].email)
+    assert approver.get(f"/clients/{world.a_id}/inbox/settings").status_code == 403
+    assert approver.get(f"/clients/{world.a_id}/inbox/report").status_code == 403
+    assert approver.get("/inbox/report").status_code == 403
+
+
+def test_the_report_pages_show_the_figures_and_say_when_there_is_nothing(app, session, world):
+    conv = _world_ingest(session, world, entry(1), entry(2, author="sam"), entry(3, author="kim"))
+    for n, seconds in ((1, 600), (2, 1800)):
+        row = conv[f"r{n}"]
+        sla.record_response(session, row, at=row.awaiting_since + timedelta(seconds=seconds),
+                            user_id=world["community_manager"].id)
+    session.commit()
+    analyst = sign_in(app, world["analyst"].email)
+    page = analyst.get(f"/clients/{world.a_id}/inbox/report", params={"start": "2026-11-20", "end": "2026-11-20"})
+    assert page.status_code == 200, page.text
+    total = page.text.split('id="report-total"')[1].split("</table>")[0]
+    assert "<td>3</td><td>2</td><td>20 min</td><td>28 min</td>" in total  # median 1200 s, p90 600 + 0.9 * 1200
+    members = page.text.split('id="report-members"')[1].split("</table>")[0]
+    assert "Community Manager" in members and "<td>2</td><td>20 min</td>" in members
+    assert "<svg" in page.text and "10:00–10:59: 3" in page.text  # 09:01 UTC is 10:01 in Paris
+    quiet = analyst.get(f"/clients/{world.a_id}/inbox/report", params={"start": "2020-01-01", "end": "2020-01-31"})
+    assert quiet.status_code == 200 and "No conversations began" in quiet.text and "Nothing came in" in quiet.text
+    bad = analyst.get(f"/clients/{world.a_id}/inbox/report", params={"start": "2026-11-20", "end": "2026-11-01"})
+    assert bad.status_code == 422 and "end: must be on or after the first day" in bad.text
+    director = sign_in(app, world["director"].email)
+    across = director.get("/inbox/report", params={"start": "2026-11-20", "end": "2026-11-20"})
+    assert across.status_code == 200 and world.a_name in across.text and world.b_name in across.text
+    assert "All clients" in across.text
