@@ -159,6 +159,9 @@ SAMPLES = {
     "POST /api/notifications/read": lambda w, p: None,
     "PATCH /api/clients/{client_id}/inbox/{conversation_id}": lambda w, p: {"status": "open", "tags": ["question"]},
     "POST /api/clients/{client_id}/inbox/{conversation_id}/notes": lambda w, p: {"text": "Walk note"},
+    # Nothing ticked: every signed-in person may send it (a read-only token may not); the refusals of
+    # conversations on other clients are in tests/test_inbox_pages.py.
+    "POST /api/inbox/bulk": lambda w, p: {"conversation_ids": [], "status": "open"},
     "PUT /api/clients/{client_id}/inbox/settings": lambda w, p: {"target_minutes": 240, "clock": "business"},
     "POST /api/clients/{client_id}/channels/{channel_id}/sync": lambda w, p: None,
     "POST /api/clients/{client_id}/posts/import": lambda w, p: {"__files__": {"file": (

@@ -62,13 +62,14 @@ _env = templating.templates.env
 def safe_url(value: str | None) -> str:
     """The link if it is a plain http(s) address, else "" (public links are shown as text, never followed)."""
     raw = (value or "").strip()
-    if not raw or any(ord(ch) < 33 or ord(ch) == 127 for ch in raw):
+    # Characters a well-formed URL never holds raw: their presence means a breakout attempt or junk.
+    if not raw or any(ord(ch) < 33 or ord(ch) == 127 or ch in '"<>`\\' for ch in raw):
         return ""
     try:
         parts = urlsplit(raw)
     except ValueError:
         return ""
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or "\\" in raw:
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return ""
     return raw
 
@@ -354,7 +355,7 @@ def bulk(request: Request, session: DB, form: Form, principal: Principal = Depen
                       status=422 if problem else 200)
 
 
-# --- one conversation --------------------------------------------------------------------------
+# --- one conversation (":int" lets /inbox/settings, /inbox/report reach their own routes) ----------
 
 
 @dataclass
@@ -402,14 +403,14 @@ def _conversation_page(request: Request, session: Session, principal: Principal,
     return client_page(request, session, client_id, "inbox/conversation.html", ctx, status)
 
 
-@router.get("/clients/{client_id}/inbox/{conversation_id}")
+@router.get("/clients/{client_id}/inbox/{conversation_id:int}")
 def conversation_page(client_id: int, conversation_id: RowId, request: Request, session: DB,
                       principal: Principal = Depends(require(INBOX_VIEW))):
     """A conversation: its items with our replies, the author and their history, notes, history, triage."""
     return _conversation_page(request, session, principal, client_id, conversation_id)
 
 
-@router.post("/clients/{client_id}/inbox/{conversation_id}")
+@router.post("/clients/{client_id}/inbox/{conversation_id:int}")
 def triage_conversation(client_id: int, conversation_id: RowId, request: Request, session: DB, form: Form,
                         principal: Principal = Depends(require(INBOX_TRIAGE))):
     """Set what the form sends: status, assignee (empty: nobody, "me": the sender) and tags."""
@@ -429,7 +430,7 @@ def triage_conversation(client_id: int, conversation_id: RowId, request: Request
     return _conversation_page(request, session, principal, client_id, conversation_id, errors=errors, status=422)
 
 
-@router.post("/clients/{client_id}/inbox/{conversation_id}/notes")
+@router.post("/clients/{client_id}/inbox/{conversation_id:int}/notes")
 def add_note(client_id: int, conversation_id: RowId, request: Request, session: DB, form: Form,
              principal: Principal = Depends(require(INBOX_TRIAGE))):
     """An internal note; teammates @-mentioned in it are notified."""
