@@ -1,5 +1,6 @@
 """The response-time report: per client and per member, how fast and how reliably the public got a
 first answer, and when the public writes (volume by hour of day in each client's time zone).
+Breaches are the conversations answered after their limit or still waiting past it.
 
 A conversation belongs to the period in which it began (``first_item_at``); first-response times are
 ``first_response_seconds`` (already in the client's clock). Percentiles interpolate linearly between
@@ -141,11 +142,12 @@ def response_report(*, session: Session, client_ids: Sequence[int], start: datet
                                       clock=sla.clock_in_effect(rules, hours))
     in_period = (Conversation.client_id.in_(list(rows)), Conversation.first_item_at >= start,
                  Conversation.first_item_at < end)
+    # A conversation still waiting past its limit is a breach whether or not the escalation ran yet.
+    late = Conversation.awaiting_since.is_not(None) & (Conversation.breach_at <= now)
     counts = session.execute(
         select(Conversation.client_id, func.count(), func.count(Conversation.first_response_at),
-               func.sum(case((Conversation.breached.is_(True), 1), else_=0)),
-               func.sum(case(((Conversation.awaiting_since.is_not(None)) & (Conversation.breach_at <= now), 1),
-                             else_=0)))
+               func.sum(case((Conversation.breached.is_(True) | late, 1), else_=0)),
+               func.sum(case((late, 1), else_=0)))
         .where(*in_period).group_by(Conversation.client_id))
     total = Figures()
     for cid, n, answered, breaches, late in counts:
