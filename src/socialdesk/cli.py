@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from socialdesk.clients.cli import app as clients_app
 from socialdesk.config import get_settings
+from socialdesk.crisis.cli import app as crisis_app
 from socialdesk.demo.cli import demo
 from socialdesk.kit.cli import ErrorReportingGroup, console, database, fail
 from socialdesk.migrations.runner import current
@@ -32,6 +33,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(vault_app, name="vault")
 app.add_typer(text_app, name="text")
 app.add_typer(publish_app, name="publish")
+app.add_typer(crisis_app, name="crisis")
 app.command("demo")(demo)
 
 

@@ -44,13 +44,13 @@ class CrisisDetector:
         unit_floor: float = 0.001,
         surprise_cap: float = 50.0,
         fire_level: float = 0.5,
-        rearm_level: float = 0.2,
+        rearm_sd: float = 1.0,
         quiet: int = 30,
     ):
         self.params = dict(
             level_alpha=level_alpha, season_alpha=season_alpha, scale_alpha=scale_alpha, select_alpha=select_alpha,
             short_alpha=short_alpha, long_alpha=long_alpha, warmup=warmup, range_tolerance=range_tolerance,
-            unit_floor=unit_floor, surprise_cap=surprise_cap, fire_level=fire_level, rearm_level=rearm_level, quiet=quiet,
+            unit_floor=unit_floor, surprise_cap=surprise_cap, fire_level=fire_level, rearm_sd=rearm_sd, quiet=quiet,
         )
         self.n = 0
         self.level = 0.0
@@ -102,12 +102,13 @@ class CrisisDetector:
         return score
 
     def _once_per_event(self, score: float) -> float:
-        # After a firing the score is damped for `quiet` points and until it falls back under
-        # `rearm_level`, so a long incident is one alert rather than one every few minutes.
+        # After a firing the score is damped for `quiet` points and until the recent surprise is back
+        # within a standard deviation of its usual level (not merely until the likelihood has adapted
+        # to the incident), so a long incident is one alert rather than one every few minutes.
         p = self.params
         if self.quiet_left > 0 or not self.armed:
             self.quiet_left = max(0, self.quiet_left - 1)
-            if self.quiet_left == 0 and score < p["rearm_level"]:
+            if self.quiet_left == 0 and self.short <= self.mean + p["rearm_sd"] * math.sqrt(self.var):
                 self.armed = True
             return score * 0.5 * p["fire_level"]
         if score >= p["fire_level"]:
