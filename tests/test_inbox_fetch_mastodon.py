@@ -59,7 +59,9 @@ def test_mentions_replies_and_direct_messages_come_oldest_first_as_plain_text(ma
     assert first.url == mention["url"] and first.lang == "en"
     assert first.in_reply_to is None and first.thread_root == first.remote_id
     assert answer.in_reply_to == str(own["id"]) and answer.thread_root == str(own["id"])
-    assert direct.thread_root == direct.remote_id
+    # A direct message belongs to the conversation of its participants (see tests/test_inbox_dm.py).
+    alice_id = str(alice.account_verify_credentials()["id"])
+    assert direct.thread_root == "dm:" + ",".join(sorted({str(bob_me["id"]), alice_id}, key=lambda i: (len(i), i)))
     assert all(e.created_at.tzinfo is not None for e in page.entries)
     assert first.created_at <= answer.created_at <= direct.created_at <= datetime.now(UTC)
 

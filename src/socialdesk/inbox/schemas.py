@@ -130,6 +130,48 @@ class SyncStateOut(BaseModel):
     error: str
     error_at: datetime | None
     items_total: int
+    last_report: str = ""  # what the last sync saw: new, duplicates skipped, malformed entries, cursor trouble
+
+
+class BulkTriage(BaseModel):
+    """Triage many conversations at once: a status, an assignee (null to unassign), tags to add or remove."""
+
+    model_config = ConfigDict(extra="forbid")
+    conversation_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(max_length=500)
+    status: Status | None = None
+    assignee_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    tags_add: list[Tag] = Field(default_factory=list, max_length=6)
+    tags_remove: list[Tag] = Field(default_factory=list, max_length=6)
+
+
+class BulkOut(BaseModel):
+    updated: int
+    conversations: list[ConversationOut]
+
+
+class HistoryConversation(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    status: Status
+    tags: list[str]
+    first_item_at: datetime
+    last_activity_at: datetime
+    item_count: int
+
+
+class AuthorHistoryOut(BaseModel):
+    """A person from the public and what they said to this client before (newest first)."""
+
+    author_remote_id: str
+    handle: str
+    name: str
+    url: str
+    followers: int | None
+    conversation_count: int
+    item_count: int
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    conversations: list[HistoryConversation]
 
 
 # --- response-time promises: settings and the report ---------------------------------------------
@@ -318,44 +360,3 @@ class FindingOut(BaseModel):
 class VoiceCheckOut(BaseModel):
     findings: list[FindingOut]
     blocking: bool  # true: sending needs confirm_voice
-
-
-class BulkTriage(BaseModel):
-    """Triage many conversations at once: a status, an assignee (null to unassign), tags to add or remove."""
-
-    model_config = ConfigDict(extra="forbid")
-    conversation_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(max_length=500)
-    status: Status | None = None
-    assignee_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
-    tags_add: list[Tag] = Field(default_factory=list, max_length=6)
-    tags_remove: list[Tag] = Field(default_factory=list, max_length=6)
-
-
-class BulkOut(BaseModel):
-    updated: int
-    conversations: list[ConversationOut]
-
-
-class HistoryConversation(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    status: Status
-    tags: list[str]
-    first_item_at: datetime
-    last_activity_at: datetime
-    item_count: int
-
-
-class AuthorHistoryOut(BaseModel):
-    """A person from the public and what they said to this client before (newest first)."""
-
-    author_remote_id: str
-    handle: str
-    name: str
-    url: str
-    followers: int | None
-    conversation_count: int
-    item_count: int
-    first_seen_at: datetime | None
-    last_seen_at: datetime | None
-    conversations: list[HistoryConversation]

@@ -26,10 +26,11 @@ from socialdesk.inbox import autoreply, sla
 from socialdesk.inbox.models import Conversation, InboxEvent, InboxItem, InboxNote, InboxReply, SyncState
 from socialdesk.inbox.permissions import INBOX_TRIAGE
 from socialdesk.inbox.schemas import BulkTriage, ConversationPatch, Sentiment, Status, Tag, tag_mask
+from socialdesk.inbox.sync_report import SyncReport, readable
 from socialdesk.kit import children
 from socialdesk.kit.authz import Principal, Role
 from socialdesk.kit.errors import FieldError, Forbidden, InvalidInput
-from socialdesk.networks.base import InboxEntry, NetworkError
+from socialdesk.networks.base import InboxEntry, InboxPage, NetworkError
 from socialdesk.notify import service as notify
 from socialdesk.team import service as team_service
 from socialdesk.team.models import Membership
@@ -118,18 +119,16 @@ def sync_state(session: Session, channel: Channel) -> SyncState:
 def sync_channel(*, session: Session, vault: Vault, channel: Channel, adapter=None, max_pages: int = 10) -> SyncState:
     """Fetch what is new on the channel and ingest it; an error is recorded on the sync state (not raised)."""
     state = sync_state(session, channel)
+    if adapter is None and channel.network not in channels_service.ADAPTERS:
+        state.last_report = "nothing to fetch: this channel's items are imported (reviews from CSV)"
+        session.flush()
+        return state
     adapter = adapter or channels_service.adapter_for(channel.network)
+    report = SyncReport()
     started = utcnow()
     try:
         credentials = channels_service.credentials(session=session, vault=vault, channel=channel)
-        for _ in range(max_pages):
-            page = adapter.fetch_inbox(base_url=channel.base_url, credentials=credentials, cursor=state.cursor)
-            state.items_total += ingest(session=session, channel=channel, entries=page.entries)
-            moved = page.cursor is not None and page.cursor != state.cursor
-            if page.cursor is not None:
-                state.cursor = page.cursor
-            if not page.entries or not moved:
-                break
+        _sync_pages(session, adapter, channel, credentials, state, report, max_pages)
     except NetworkError as exc:
         state.error, state.error_at = exc.message, utcnow()
     except Exception as exc:  # a network that answers nonsense: say so, keep what was ingested
@@ -137,9 +136,62 @@ def sync_channel(*, session: Session, vault: Vault, channel: Channel, adapter=No
     else:
         state.error, state.error_at = "", None
         state.synced_at = utcnow()
+    state.last_report = report.text()
     session.flush()
     autoreply.after_ingest(session, channel, autoreply.ingested_since(session, channel, started), vault=vault)
     return state
+
+
+def _sync_pages(session: Session, adapter, channel: Channel, credentials: dict[str, str], state: SyncState,
+                report: SyncReport, max_pages: int) -> None:
+    """Page until the cursor stops moving. A cursor older than the stored one is not taken (the
+    adapter's ``later_cursor`` orders them), a cursor or page seen before in this sync ends it."""
+    seen_cursors = {state.cursor}
+    last_ids: list[str] | None = None
+    for _ in range(max_pages):
+        page = adapter.fetch_inbox(base_url=channel.base_url, credentials=credentials, cursor=state.cursor)
+        if not isinstance(page, InboxPage) or not isinstance(page.entries, tuple | list):
+            raise NetworkError(f"the {channel.network} adapter answered no page of entries", status=None)
+        report.pages += 1
+        report.malformed += [str(s) for s in page.skipped]
+        report.notes += [str(n) for n in page.notes if str(n) not in report.notes]
+        entries = readable(page.entries, report)
+        ids = [e.remote_id for e in entries]
+        if ids and ids == last_ids:
+            report.notes.append("the network sent the same page twice; paging stopped there (nothing stored twice)")
+            report.fetched += len(entries)
+            break
+        last_ids = ids
+        new = ingest(session=session, channel=channel, entries=entries)
+        report.fetched += len(entries)
+        report.new += new
+        state.items_total += new
+        cursor = page.cursor if isinstance(page.cursor, str) and page.cursor else None
+        kept = _later_cursor(adapter, state.cursor, cursor)
+        if cursor is not None and kept != cursor:
+            report.notes.append(f"the network handed back an older cursor ({cursor[:80]} after {state.cursor[:80]}); "
+                                "the newer one was kept")
+        moved = kept != state.cursor
+        state.cursor = kept
+        if moved and kept in seen_cursors:
+            report.notes.append("the network's cursor came back to an earlier one; paging stopped there")
+            break
+        seen_cursors.add(kept)
+        if not page.entries or not moved:
+            break
+
+
+def _later_cursor(adapter, old: str | None, new: str | None) -> str | None:
+    """The cursor to keep: the new one unless the adapter can order its cursors and the old is later."""
+    if new is None or old is None or new == old:
+        return old if new is None else new
+    order = getattr(adapter, "later_cursor", None)
+    if order is None:
+        return new
+    try:
+        return order(old, new)
+    except (TypeError, ValueError):  # a cursor of another shape (e.g. from before an upgrade): take the new
+        return new
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from huey import crontab
 from sqlalchemy import select
 
 from socialdesk.channels.models import Channel
+from socialdesk.channels.service import ADAPTERS
 from socialdesk.config import get_settings
 from socialdesk.inbox import service as inbox_service
 from socialdesk.inbox import sla
@@ -19,7 +20,8 @@ huey = shared_huey()
 def sync_all() -> int:
     """Every minute: queue a sync of each channel (each on its own, so one slow network delays no other)."""
     with task_session() as session:
-        ids = list(session.scalars(select(Channel.id)))
+        # A channel without a fetching adapter (the Reviews channel, fed by CSV imports) has nothing to sync.
+        ids = list(session.scalars(select(Channel.id).where(Channel.network.in_([str(n) for n in ADAPTERS]))))
     for channel_id in ids:
         sync_channel(channel_id)
     return len(ids)

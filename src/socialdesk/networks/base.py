@@ -174,7 +174,16 @@ class InboxEntry:
 
 @dataclass(frozen=True)
 class InboxPage:
-    """A batch of entries, oldest first, and the cursor to ask from next time (None: keep the old one)."""
+    """A batch of entries, oldest first, and the cursor to ask from next time (None: keep the old one).
+
+    An adapter whose cursors can be ordered also has ``later_cursor(old, new) -> str``, the later of two
+    (per part, for a cursor of several parts): the sync keeps that one when a network hands back an older.
+    """
 
     entries: tuple[InboxEntry, ...]
     cursor: str | None
+    # Entries the network sent that could not be read (no id, an unreadable date ...), one line each:
+    # skipped, so one bad entry never blocks the rest, and counted in the sync's report.
+    skipped: tuple[str, ...] = ()
+    # Anything else the sync's report should say (e.g. direct messages the token may not read).
+    notes: tuple[str, ...] = ()

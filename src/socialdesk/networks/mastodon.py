@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -190,40 +192,102 @@ class MastodonAdapter:
 
     def fetch_inbox(self, *, base_url: str, credentials: dict[str, str], cursor: str | None,
                     limit: int = 100) -> InboxPage:
-        """Mentions (GET /api/v1/notifications?types[]=mention) newer than ``cursor`` (a notification id),
-        oldest first. With a cursor: page upwards with ``min_id`` (each page is the notifications right
-        above the last one seen, so none is skipped) until there is nothing newer or
-        MAX_INBOX_ENTRIES were read; the new cursor is the newest notification read. Without one
-        (the first sync): the newest ``limit``."""
+        """Mentions (GET /api/v1/notifications?types[]=mention, direct messages to the account among
+        them) and direct-message conversations (GET /api/v1/conversations) newer than ``cursor``,
+        oldest first, each status once.
+
+        The cursor is JSON ``{"notifications": id, "conversations": id}``: the newest notification
+        read, and the newest conversation's last status (conversations are paged by it). A plain id
+        (the cursor before conversations were read) is the notifications part. Notifications page
+        upwards with ``min_id`` (each page is the notifications right above the last one seen, so none
+        is skipped) until there is nothing newer or MAX_INBOX_ENTRIES were read; without a cursor
+        (the first sync) they are the newest ``limit``. Conversations are read the same way, but the
+        first sync only notes where they stand: the direct messages it brings are those among the
+        mentions (the conversations list adds the ones the instance's notification filters held back,
+        and only a conversation's last status: earlier ones arrive as mentions). What cannot be read
+        (no id, an unreadable date) is skipped and named in ``InboxPage.skipped``."""
+        try:
+            parts = _cursor_parts(cursor)
+        except ValueError as exc:
+            raise NetworkError(str(exc), permanent=True) from None
+        skipped: list[str] = []
+        with self._calls(base_url, credentials) as api:
+            notifications = self._mentions(api, parts.get("notifications"), limit, skipped)
+            conversations, conversations_cursor = self._conversations(api, parts.get("conversations"), skipped)
+            found: dict[str, InboxEntry] = {}
+            for notification in notifications:
+                entry = _readable(lambda n=notification: _inbox_entry(n), f"notification {notification['id']}", skipped)
+                if entry is not None:
+                    found[entry.remote_id] = entry
+            for conversation in conversations:
+                entry = _readable(lambda c=conversation: _conversation_entry(c), f"conversation {conversation['id']}",
+                                  skipped)
+                if entry is not None:  # the same status as a mention: one entry, with the conversation's id
+                    known = found.get(entry.remote_id)
+                    found[entry.remote_id] = replace(known or entry, extra={**(known.extra if known else {}),
+                                                                            **entry.extra})
+        if notifications:
+            parts["notifications"] = str(notifications[-1]["id"])
+        elif not parts.get("notifications"):
+            parts["notifications"] = "0"  # none yet: every later one is new
+        if conversations_cursor:
+            parts["conversations"] = conversations_cursor
+        entries = sorted(found.values(), key=lambda e: (e.created_at, _id_key(e.remote_id)))
+        return InboxPage(entries=tuple(entries), cursor=_cursor_text(parts), skipped=tuple(skipped))
+
+    def later_cursor(self, old: str, new: str) -> str:
+        """The later of two inbox cursors, part by part (raises ValueError when one is not ours)."""
+        a, b = _cursor_parts(old), _cursor_parts(new)
+        keys = [k for k in CURSOR_PARTS if a.get(k) or b.get(k)]
+        return _cursor_text({k: max((v for v in (a.get(k), b.get(k)) if v), key=_id_key) for k in keys}) or new
+
+    def _mentions(self, api: Mastodon, after: str | None, limit: int, skipped: list[str]) -> list[Any]:
+        """Mention notifications after ``after`` (oldest first, each once; see fetch_inbox)."""
         size = max(1, min(int(limit), MAX_PAGE))
         read: list[Any] = []  # notifications, oldest first
-        with self._calls(base_url, credentials) as api:
-            if cursor is None:
-                wanted = max(1, min(int(limit), MAX_INBOX_ENTRIES))
-                page = api.notifications(types=["mention"], limit=min(size, wanted))
-                newest_first: list[Any] = []
-                while page:
-                    newest_first.extend(page)
-                    if len(newest_first) >= wanted or len(page) < min(size, wanted):
-                        break
-                    page = api.notifications(types=["mention"], max_id=_oldest_id(page),
-                                             limit=min(size, wanted - len(newest_first)))
-                read = _by_id(newest_first)[-wanted:]
-            else:
-                after = str(cursor)
-                while len(read) < MAX_INBOX_ENTRIES:
-                    ask = min(size, MAX_INBOX_ENTRIES - len(read))
-                    page = _by_id(api.notifications(types=["mention"], min_id=after, limit=ask))
-                    page = [n for n in page if _id_key(n["id"]) > _id_key(after)]  # never the cursor's own
-                    if not page:
-                        break
-                    read.extend(page)
-                    after = str(page[-1]["id"])
-                    if len(page) < ask:
-                        break
-            entries = [entry for entry in (_inbox_entry(n) for n in read) if entry is not None]
-        new_cursor = str(read[-1]["id"]) if read else cursor
-        return InboxPage(entries=tuple(entries), cursor=new_cursor)
+        if after is None:
+            wanted = max(1, min(int(limit), MAX_INBOX_ENTRIES))
+            page = _with_ids(api.notifications(types=["mention"], limit=min(size, wanted)), "notification", skipped)
+            newest_first: list[Any] = []
+            while page:
+                newest_first.extend(page)
+                if len(newest_first) >= wanted or len(page) < min(size, wanted):
+                    break
+                page = _with_ids(api.notifications(types=["mention"], max_id=_oldest_id(page),
+                                                   limit=min(size, wanted - len(newest_first))),
+                                 "notification", skipped)
+            return _by_id(newest_first)[-wanted:]
+        while len(read) < MAX_INBOX_ENTRIES:
+            ask = min(size, MAX_INBOX_ENTRIES - len(read))
+            page = _by_id(_with_ids(api.notifications(types=["mention"], min_id=after, limit=ask), "notification",
+                                    skipped))
+            page = [n for n in page if _id_key(n["id"]) > _id_key(after)]  # never the cursor's own
+            if not page:
+                break
+            read.extend(page)
+            after = str(page[-1]["id"])
+            if len(page) < ask:
+                break
+        return read
+
+    def _conversations(self, api: Mastodon, after: str | None, skipped: list[str]) -> tuple[list[Any], str | None]:
+        """Direct-message conversations whose last status is after ``after``, oldest first, and the
+        newest last status id read; without ``after`` none, and the newest's (where the cursor starts)."""
+        if after is None:
+            newest = _by_last_status(_with_ids(api.conversations(limit=1), "conversation", skipped))
+            return [], (_last_status_id(newest[-1]) if newest else "0")  # none yet: every later one is new
+        read: list[Any] = []
+        while len(read) < MAX_INBOX_ENTRIES:
+            ask = min(MAX_PAGE, MAX_INBOX_ENTRIES - len(read))
+            page = _by_last_status(_with_ids(api.conversations(min_id=after, limit=ask), "conversation", skipped))
+            page = [c for c in page if _id_key(_last_status_id(c)) > _id_key(after)]
+            if not page:
+                break
+            read.extend(page)
+            after = _last_status_id(page[-1])
+            if len(page) < ask:
+                break
+        return read, (_last_status_id(read[-1]) if read else None)
 
     @staticmethod
     def _max_characters(api: Mastodon) -> int | None:
@@ -283,6 +347,8 @@ def _inbox_entry(notification: Any) -> InboxEntry | None:
         url=str(account.get("url") or ""),
         followers=int(followers) if isinstance(followers, int) and not isinstance(followers, bool) else None,
     )
+    if status.get("id") in (None, ""):  # Mastodon.py fills a missing field with None
+        raise KeyError("id")
     status_id = str(status["id"])
     in_reply_to = str(status["in_reply_to_id"]) if status.get("in_reply_to_id") else None
     if status.get("visibility") == "direct":
@@ -294,8 +360,8 @@ def _inbox_entry(notification: Any) -> InboxEntry | None:
     created = status.get("created_at") or notification.get("created_at")
     if isinstance(created, str):
         created = datetime.fromisoformat(created.replace("Z", "+00:00"))
-    if not isinstance(created, datetime):
-        created = datetime.now(UTC)
+    if not isinstance(created, datetime):  # Mastodon.py turns an unreadable date into None
+        raise ValueError("no readable date")
     created = created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
     return InboxEntry(
         remote_id=status_id,
@@ -305,10 +371,103 @@ def _inbox_entry(notification: Any) -> InboxEntry | None:
         created_at=created,
         url=str(status.get("url") or status.get("uri") or ""),
         in_reply_to=in_reply_to,
-        thread_root=in_reply_to or status_id,
+        thread_root=_dm_root(status) if kind == "dm" else in_reply_to or status_id,
         lang=str(status["language"]) if status.get("language") else None,
         extra={"visibility": str(status.get("visibility") or "public")},
     )
+
+
+# -- direct messages, reading defensively, the cursor --------------------------------------------
+
+CURSOR_PARTS = ("notifications", "conversations")
+
+
+def _cursor_parts(cursor: str | None) -> dict[str, str]:
+    """The inbox cursor's parts; a plain id (the form before conversations were read) is the
+    notifications part. ValueError when it is neither."""
+    text = (cursor or "").strip()
+    if not text:
+        return {}
+    if not text.startswith("{"):
+        return {"notifications": text}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not all(k in CURSOR_PARTS and isinstance(v, str) and v for k, v in data.items()):
+        raise ValueError(f"{text[:120]!r} is not a Mastodon inbox cursor "
+                         '({"notifications": id, "conversations": id} or a notification id)')
+    return dict(data)
+
+
+def _cursor_text(parts: dict[str, str]) -> str | None:
+    known = {k: parts[k] for k in CURSOR_PARTS if parts.get(k)}
+    return json.dumps(known, separators=(",", ":")) if known else None
+
+
+def _with_ids(items: Any, what: str, skipped: list[str]) -> list[Any]:
+    """The items that have an id; the others are named in ``skipped``. Not a list at all: ValueError
+    (a wholly bad page is an error, one bad item is not)."""
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ValueError(f"the {what}s are not a list")
+    good = []
+    for position, item in enumerate(items):
+        value = item.get("id") if isinstance(item, dict) else None
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+            good.append(item)
+        else:
+            skipped.append(f"{what} {position + 1} of a page: no id")
+    return good
+
+
+def _last_status_id(conversation: Any) -> str:
+    return str(conversation["last_status"]["id"])
+
+
+def _by_last_status(conversations: list[Any]) -> list[Any]:
+    """Conversations with a last status, oldest last status first (each once)."""
+    found: dict[str, Any] = {}
+    for c in conversations:
+        last = c.get("last_status")
+        if isinstance(last, dict) and last.get("id") is not None:
+            found.setdefault(str(c["id"]), c)
+    return sorted(found.values(), key=lambda c: _id_key(_last_status_id(c)))
+
+
+def _conversation_entry(conversation: Any) -> InboxEntry | None:
+    """A conversation's last status as a direct message (None when the account wrote it itself)."""
+    last = conversation.get("last_status")
+    others = {str(a.get("id")) for a in conversation.get("accounts") or [] if isinstance(a, dict)}
+    if str((last.get("account") or {}).get("id") or "") not in others:
+        return None  # ours: the conversation lists the other participants only
+    entry = _inbox_entry({"status": last})
+    if entry is None:
+        return None
+    return replace(entry, kind="dm", thread_root=_dm_root(last),
+                   extra={**entry.extra, "conversation_id": str(conversation["id"])})
+
+
+def _dm_root(status: Any) -> str:
+    """A direct message's conversation key: its participants (author and those mentioned). The same
+    from a mention notification as from the conversations list, and stable while Mastodon's
+    conversation id may change as messages come."""
+    ids = {str((status.get("account") or {}).get("id") or "")}
+    ids |= {str(m.get("id")) for m in status.get("mentions") or [] if isinstance(m, dict) and m.get("id") is not None}
+    key = "dm:" + ",".join(sorted(ids - {""}, key=_id_key))
+    return key if len(key) <= 200 else "dm:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _readable(make, label: str, skipped: list[str]) -> InboxEntry | None:
+    """``make()``, or None with the reason in ``skipped`` when the payload cannot be read."""
+    try:
+        return make()
+    except KeyError as exc:
+        skipped.append(f"{label}: no {exc.args[0] if exc.args else 'field'}")
+    except (TypeError, ValueError, AttributeError) as exc:
+        skipped.append(f"{label}: unreadable ({_first_line(exc)[:100]})")
+    return None
 
 
 def _first_line(exc: Exception) -> str:
