@@ -231,3 +231,23 @@ def test_sign_in_with_odd_input_is_a_client_error_not_a_server_error(client):
     for email in ("nul\u0000@example.com", "x" * 400 + "@example.com"):
         assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code in (401, 422)
     assert client.post("/api/auth/login", json={"email": OWNER_EMAIL, "password": "a\u0000b" * 10}).status_code == 401
+
+
+def test_concurrent_requests_with_one_token_never_fail_on_its_last_use(owner_client, app, session, monkeypatch):
+    """A script firing requests in parallel: recording the token's use must not break any of them
+    (on SQLite a read transaction cannot take the write lock once another request has committed)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from live import serve
+    from socialdesk.auth import service as auth_service
+
+    raw = owner_client.post("/api/auth/tokens", json={"name": "parallel"}).json()["token"]
+    monkeypatch.setattr(auth_service, "TOKEN_TOUCH_SECONDS", 0)  # try to stamp on every request
+    with serve(app) as base, httpx.Client(base_url=base, headers=_bearer(raw), timeout=30) as http:
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(lambda _: http.get("/api/auth/me").status_code, range(120)))
+    assert codes == [200] * 120
+    session.expire_all()
+    assert session.scalar(select(ApiToken.last_used_at).where(ApiToken.name == "parallel")) is not None

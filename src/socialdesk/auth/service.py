@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from socialdesk.auth.models import ApiToken, LoginAttempt, User, WebSession
@@ -219,8 +220,29 @@ def user_for_api_token(*, session: Session, raw: str) -> tuple[User, ApiToken] |
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    row.last_used_at = utcnow()
+    _touch(session, row)
     return user, row
+
+
+TOKEN_TOUCH_SECONDS = 60  # how stale a token's last use may be shown
+
+
+def _touch(session: Session, row: ApiToken) -> None:
+    """Record the token's use, at most once a minute and best effort.
+
+    A write in every request would make concurrent requests of one script collide on SQLite (a read
+    transaction cannot take the write lock once another request has committed); a missed stamp
+    only means the Account page shows an older "last used".
+    """
+    now = utcnow()
+    if row.last_used_at is not None and (now - row.last_used_at).total_seconds() < TOKEN_TOUCH_SECONDS:
+        return
+    try:
+        with session.begin_nested():
+            row.last_used_at = now
+            session.flush()
+    except OperationalError:
+        pass  # the rollback to the savepoint left the request's own work untouched
 
 
 # --- principals ---------------------------------------------------------------------------
