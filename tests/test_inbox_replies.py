@@ -524,3 +524,53 @@ def test_no_automatic_reply_to_spam_our_own_account_old_items_or_twice(owner_cli
     session.expire_all()
     assert autoreply.after_ingest(session, session.get(Channel, channel.id), items, vault=vault,
                                   now=now.replace(hour=12)) == []
+
+
+# --- the pages ----------------------------------------------------------------------------------
+
+
+def test_the_reply_form_on_the_conversation_page_checks_live_and_sends_once(owner_client, mastodon, mastodon_peer):
+    cid = mastodon.cid
+    owner_client.patch(f"/api/clients/{cid}", json={"words_to_avoid": ["cheap"]})
+    saved = owner_client.post(f"/api/clients/{cid}/inbox/saved-replies",
+                              json={"title": "Hours <b>", "text": "Hi {name}, we open at noon."}).json()
+    conv, status = mastodon("when do you open?")
+    base = f"/clients/{cid}/inbox/{conv['id']}"
+    page = owner_client.get(base)
+    assert page.status_code == 200
+    assert 'id="reply-form"' in page.text and "Hours &lt;b&gt;" in page.text and "Hours <b>" not in page.text
+    key = page.text.split('name="key" value="', 1)[1].split('"', 1)[0]
+
+    check = owner_client.post(f"{base}/reply/check", data={"text": "So cheap <i>now</i> " + "x" * 500})
+    assert check.status_code == 200
+    assert 'uses "cheap", a word to avoid' in check.text.replace("&#34;", '"')
+    assert "Mastodon:" in check.text and "confirm_voice" in check.text and "<i>now</i>" not in check.text
+    filled = owner_client.get(f"{base}/reply/saved", params={"saved_reply_id": saved["id"]})
+    assert filled.status_code == 200 and "we open at noon." in filled.text and "{name}" not in filled.text
+
+    refused = owner_client.post(f"{base}/reply", data={"text": "Cheap lunch at noon", "key": key},
+                                headers={"HX-Request": "true"})
+    assert refused.status_code == 422 and "a word to avoid" in refused.text.replace("&#34;", '"')
+    assert "Cheap lunch at noon" in refused.text  # the text is kept
+    for _ in range(2):  # a double submit of the same form
+        sent = owner_client.post(f"{base}/reply", data={"text": "Cheap lunch at noon", "key": key,
+                                                        "confirm_voice": "1"}, follow_redirects=False)
+        assert sent.status_code == 303 and sent.headers["location"].endswith("#replies")
+    assert len(_ours_in_reply_to(mastodon_peer, status["id"])) == 1
+
+
+def test_the_saved_replies_page(owner_client, mastodon):
+    cid = mastodon.cid
+    base = f"/clients/{cid}/inbox/saved-replies"
+    assert owner_client.post(base, data={"title": "Thanks", "text": "Thank you {name}!"},
+                             follow_redirects=False).status_code == 303
+    empty = owner_client.post(base, data={"title": "", "text": "x"})
+    assert empty.status_code == 422 and "title" in empty.text.lower()
+    page = owner_client.get(base)
+    assert page.status_code == 200 and "Thank you {name}!" in page.text
+    saved = owner_client.get(f"/api/clients/{cid}/inbox/saved-replies").json()[0]
+    assert owner_client.post(f"{base}/{saved['id']}", data={"title": "Thanks", "text": "Cheers {name}"},
+                             follow_redirects=False).status_code == 303
+    assert owner_client.get(f"/api/clients/{cid}/inbox/saved-replies").json()[0]["text"] == "Cheers {name}"
+    assert owner_client.post(f"{base}/{saved['id']}/delete", follow_redirects=False).status_code == 303
+    assert owner_client.get(f"/api/clients/{cid}/inbox/saved-replies").json() == []

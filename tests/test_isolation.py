@@ -70,6 +70,22 @@ def _token_id(world: World, person: Person | None, method: str, path: str) -> in
     return world.fresh_token(person or world["owner"])
 
 
+def _saved_reply(world: World) -> int:
+    from socialdesk.inbox.models import SavedReply
+
+    return world._insert(SavedReply(client_id=world.a_id, title="Walk saved", text="Walk saved reply"))
+
+
+def _failed_reply(world: World) -> int:
+    """A reply on A's conversation that failed (its retry fails again: the channel points at a closed port)."""
+    from socialdesk.inbox.models import InboxReply
+    from socialdesk.publishing.timing import new_marker
+
+    return world._insert(InboxReply(conversation_id=world.conversation_id, client_id=world.a_id,
+                                    channel_id=world.channel_id, text="Walk reply", marker=new_marker(),
+                                    status="failed", error="walk"))
+
+
 # Path parameter name -> its value on client A (fresh objects for calls that change or delete).
 PARAMS = {
     "client_id": lambda w, p, m, path: w.a_id,
@@ -85,6 +101,8 @@ PARAMS = {
     "campaign_id": lambda w, p, m, path: w.fresh_campaign() if m in WRITE_METHODS else w.campaign_id,
     "slot_id": lambda w, p, m, path: w.fresh_slot(),
     "conversation_id": lambda w, p, m, path: w.conversation_id,
+    "saved_id": lambda w, p, m, path: _saved_reply(w),
+    "reply_id": lambda w, p, m, path: _failed_reply(w),
     "media_id": lambda w, p, m, path: w.fresh_media() if m in WRITE_METHODS else w.media_id,
 }
 MULTIPART = {"POST /api/clients/{client_id}/media", "POST /api/clients/{client_id}/posts/import"}
@@ -159,6 +177,11 @@ SAMPLES = {
     "POST /api/notifications/read": lambda w, p: None,
     "PATCH /api/clients/{client_id}/inbox/{conversation_id}": lambda w, p: {"status": "open", "tags": ["question"]},
     "POST /api/clients/{client_id}/inbox/{conversation_id}/notes": lambda w, p: {"text": "Walk note"},
+    "POST /api/clients/{client_id}/inbox/{conversation_id}/replies": lambda w, p: {"text": "Walk reply"},
+    "POST /api/clients/{client_id}/inbox/saved-replies": lambda w, p: {"title": "Walk", "text": "Walk saved"},
+    "PUT /api/clients/{client_id}/inbox/saved-replies/{saved_id}": lambda w, p: {"title": "Walk", "text": "Walk 2"},
+    "POST /api/clients/{client_id}/voice-check": lambda w, p: {"text": "Walk text"},
+    "POST /api/clients/{client_id}/inbox/{conversation_id}/replies/{reply_id}/retry": lambda w, p: None,
     # Nothing ticked: every signed-in person may send it (a read-only token may not); the refusals of
     # conversations on other clients are in tests/test_inbox_pages.py.
     "POST /api/inbox/bulk": lambda w, p: {"conversation_ids": [], "status": "open"},

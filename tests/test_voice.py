@@ -112,6 +112,7 @@ def test_the_voice_check_route_uses_the_brand_profile(client, world):
                                    "end": 8, "blocking": True}
     # Anyone on the team may check a text; a client approver may not (the brand profile is internal).
     a = world.a_id
-    for who, status in (("content_creator", 200), ("analyst", 200), ("client_approver", 403), ("outsider", 404)):
+    for who, status in (("content_creator", 200), ("analyst", 200), ("client_approver", 403), ("outsider", 404),
+                        ("manager_read_only", 403)):
         assert client.post(f"/api/clients/{a}/voice-check", json={"text": "hi"},
                            headers=world[who].headers).status_code == status, who

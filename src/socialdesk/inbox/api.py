@@ -168,9 +168,13 @@ router.routes[:] = _fixed + [r for r in router.routes if r not in _fixed]
 from fastapi.responses import JSONResponse  # noqa: E402
 
 from socialdesk.clients import voice  # noqa: E402
-from socialdesk.clients.permissions import BRAND_VIEW  # noqa: E402
 from socialdesk.inbox import replies  # noqa: E402
-from socialdesk.inbox.permissions import INBOX_REPLY, SAVED_REPLIES_MANAGE, SAVED_REPLIES_VIEW  # noqa: E402
+from socialdesk.inbox.permissions import (  # noqa: E402
+    INBOX_REPLY,
+    SAVED_REPLIES_MANAGE,
+    SAVED_REPLIES_VIEW,
+    VOICE_CHECK,
+)
 from socialdesk.inbox.schemas import (  # noqa: E402
     ReplyIn,
     ReplyOut,
@@ -221,7 +225,7 @@ def delete_saved_reply(client_id: RowId, saved_id: RowId, session: DB,
 
 
 @router.post("/clients/{client_id}/voice-check", response_model=VoiceCheckOut)
-def voice_check(client_id: RowId, data: VoiceCheckIn, session: DB, _: Principal = Depends(require(BRAND_VIEW))):
+def voice_check(client_id: RowId, data: VoiceCheckIn, session: DB, _: Principal = Depends(require(VOICE_CHECK))):
     """The text against the client's brand voice: words to avoid (blocking), emoji, hashtags, tone."""
     client = clients_service.get(session=session, client_id=client_id)
     findings = voice.check_client(client, data.text)

@@ -47,3 +47,7 @@ INBOX_HANDOFF = permission(
     "inbox.handoff", scope=Scope.CLIENT, roles={Role.MANAGER, Role.COMMUNITY_MANAGER}, writes=True,
     description="Hand a conversation to sales (a lead) or customer service (a support case)",
 )
+VOICE_CHECK = permission(
+    "clients.voice.check", scope=Scope.CLIENT, roles=INTERNAL_ROLES, writes=True,
+    description="Check a text against the client's brand voice (the composer and the reply form do)",
+)

@@ -538,3 +538,148 @@ def report_page(request: Request, session: DB, principal: Principal = Depends(re
 # "/inbox/settings" and "/inbox/report" would otherwise be taken for a {conversation_id} declared above.
 _fixed = [r for r in router.routes if getattr(r, "path", "").endswith(("/inbox/settings", "/inbox/report"))]
 router.routes[:] = _fixed + [r for r in router.routes if r not in _fixed]
+
+
+# --- replies and saved replies ---------------------------------------------------------------------
+
+from fastapi.responses import Response  # noqa: E402
+
+from socialdesk.clients import voice  # noqa: E402
+from socialdesk.inbox import replies  # noqa: E402
+from socialdesk.inbox.permissions import INBOX_REPLY, SAVED_REPLIES_MANAGE, SAVED_REPLIES_VIEW  # noqa: E402
+from socialdesk.inbox.schemas import SavedReplyIn  # noqa: E402
+from socialdesk.publishing import service as posts_service  # noqa: E402
+from socialdesk.publishing.timing import new_marker  # noqa: E402
+from socialdesk.kit.errors import Conflict  # noqa: E402
+from socialdesk.vault.service import Vault  # noqa: E402
+from socialdesk.web.deps import get_settings  # noqa: E402
+
+_env.globals["new_reply_key"] = new_marker  # each rendering of the reply form gets its own key
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _row_id(form: FormData, name: str) -> int | None:
+    value = _text(form, name).strip()
+    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+
+
+def _reply_form(request: Request, session: Session, client_id: int, conversation: Conversation, *,
+                text: str = "", errors: dict | None = None, status: int = 200):
+    """The reply form alone (an HTMX swap after a refusal): the text kept, the errors beside it."""
+    client = clients_service.get(session=session, client_id=client_id)
+    return render(request, "inbox/_reply.html", {
+        "client": client, "conversation": conversation, "reply_text": text, "errors": errors or {},
+        "saved_replies": replies.list_saved(session=session, client_id=client_id)}, status)
+
+
+@router.post("/clients/{client_id}/inbox/{conversation_id:int}/reply")
+def send_reply(client_id: int, conversation_id: RowId, request: Request, session: DB, form: Form,
+               principal: Principal = Depends(require(INBOX_REPLY))):
+    """Send the reply form: sent once (the form's key), refused with the reasons beside the text."""
+    row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
+    text = _text(form, "text")
+    target = f"/clients/{client_id}/inbox/{conversation_id}#replies"
+    try:
+        replies.send(session=session, vault=Vault.from_settings(get_settings(request)), conversation=row,
+                     text=text, author_id=principal.user_id, item_id=_row_id(form, "item_id"),
+                     saved_reply_id=_row_id(form, "saved_reply_id"), confirm_voice="confirm_voice" in form,
+                     key=_text(form, "key") or None)
+    except (InvalidInput, Conflict) as exc:
+        session.rollback()
+        if request.headers.get("hx-request"):
+            return _reply_form(request, session, client_id, row, text=text, errors=error_map(exc), status=422)
+        return _conversation_page(request, session, principal, client_id, conversation_id, errors=error_map(exc),
+                                  status=422)
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return see_other(target)
+
+
+@router.post("/clients/{client_id}/inbox/{conversation_id:int}/reply/check")
+def check_reply(client_id: int, conversation_id: RowId, request: Request, session: DB, form: Form,
+                _: Principal = Depends(require(INBOX_REPLY))):
+    """The live part of the reply form (HTMX): the network's count and the brand voice findings."""
+    row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
+    channel = session.get(Channel, row.channel_id)
+    client = clients_service.get(session=session, client_id=client_id)
+    text = _text(form, "text").strip()
+    verdict = posts_service.verdict_for(channel, text) if text else None
+    findings = voice.check_client(client, text) if text else []
+    return render(request, "inbox/_reply_check.html", {
+        "verdict": verdict, "findings": findings, "blocking": bool(voice.blocking(findings)),
+        "network": NETWORKS.get(channel.network, channel.network)})
+
+
+@router.get("/clients/{client_id}/inbox/{conversation_id:int}/reply/saved")
+def saved_reply_text(client_id: int, conversation_id: RowId, request: Request, session: DB,
+                     _: Principal = Depends(require(SAVED_REPLIES_VIEW))):
+    """The reply text box filled with the chosen saved reply, for the person answered (HTMX)."""
+    row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
+    chosen = request.query_params.get("saved_reply_id", "")
+    text = ""
+    if chosen.isdigit() and 0 < int(chosen) < 2**31:
+        saved = replies.get_saved(session=session, client_id=client_id, saved_id=int(chosen))
+        channel = session.get(Channel, row.channel_id)
+        try:
+            text = replies.fill(saved.text, replies.answered_item(session, row, channel, None))
+        except InvalidInput:
+            text = saved.text
+    return render(request, "inbox/_reply_text.html", {"reply_text": text, "errors": {}})
+
+
+@router.post("/clients/{client_id}/inbox/{conversation_id:int}/replies/{reply_id}/retry")
+def retry_reply(client_id: int, conversation_id: RowId, reply_id: RowId, request: Request, session: DB,
+                _: Principal = Depends(require(INBOX_REPLY))):
+    row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
+    found = replies.get_reply(session=session, conversation=row, reply_id=reply_id)
+    replies.retry(session=session, vault=Vault.from_settings(get_settings(request)), reply=found)
+    return see_other(f"/clients/{client_id}/inbox/{conversation_id}#replies")
+
+
+def _saved_page(request: Request, session: Session, principal: Principal, client_id: int, *,
+                values: dict | None = None, errors: dict | None = None, editing: int | None = None,
+                status: int = 200):
+    ctx = {"saved": replies.list_saved(session=session, client_id=client_id), "values": values or {},
+           "errors": errors or {}, "editing": editing, "may_change": principal.can(SAVED_REPLIES_MANAGE, client_id)}
+    return client_page(request, session, client_id, "inbox/saved_replies.html", ctx, status)
+
+
+@router.get("/clients/{client_id}/inbox/saved-replies")
+def saved_replies_page(client_id: int, request: Request, session: DB,
+                       principal: Principal = Depends(require(SAVED_REPLIES_VIEW))):
+    """The client's saved replies: the answers the team gives often."""
+    return _saved_page(request, session, principal, client_id)
+
+
+@router.post("/clients/{client_id}/inbox/saved-replies")
+def add_saved_reply(client_id: int, request: Request, session: DB, form: Form,
+                    principal: Principal = Depends(require(SAVED_REPLIES_MANAGE))):
+    values = form_fields(form, SavedReplyIn)
+    with collect_errors(session) as errors:
+        replies.create_saved(session=session, client_id=client_id, data=validate(SavedReplyIn, values),
+                             user_id=principal.user_id)
+        return see_other(f"/clients/{client_id}/inbox/saved-replies")
+    return _saved_page(request, session, principal, client_id, values=values, errors=errors, status=422)
+
+
+@router.post("/clients/{client_id}/inbox/saved-replies/{saved_id}")
+def change_saved_reply(client_id: int, saved_id: RowId, request: Request, session: DB, form: Form,
+                       principal: Principal = Depends(require(SAVED_REPLIES_MANAGE))):
+    values = form_fields(form, SavedReplyIn)
+    with collect_errors(session) as errors:
+        replies.update_saved(session=session, client_id=client_id, saved_id=saved_id,
+                             data=validate(SavedReplyIn, values))
+        return see_other(f"/clients/{client_id}/inbox/saved-replies")
+    return _saved_page(request, session, principal, client_id, values=values, errors=errors, editing=saved_id,
+                       status=422)
+
+
+@router.post("/clients/{client_id}/inbox/saved-replies/{saved_id}/delete")
+def delete_saved_reply(client_id: int, saved_id: RowId, session: DB,
+                       _: Principal = Depends(require(SAVED_REPLIES_MANAGE))):
+    replies.delete_saved(session=session, client_id=client_id, saved_id=saved_id)
+    return see_other(f"/clients/{client_id}/inbox/saved-replies")
