@@ -70,6 +70,30 @@ def _token_id(world: World, person: Person | None, method: str, path: str) -> in
     return world.fresh_token(person or world["owner"])
 
 
+def _push_target(world: World, person: Person | None) -> int:
+    """A push target of the caller's own (anyone else's is not found), pointing at a closed port."""
+    from socialdesk.notify.models import PushTarget
+    from socialdesk.vault import service as vault_service
+
+    with world.database.session() as s:
+        row = PushTarget(user_id=(person or world["owner"]).id, label="Walk phone", scheme="json", enabled=True)
+        s.add(row)
+        s.flush()
+        vault_service.put(session=s, vault=vault_service.Vault.from_settings(world.settings), name=row.secret_name,
+                          value="json://127.0.0.1:9/walk")
+        return row.id
+
+
+def _lead_destination(world: World) -> None:
+    """A's leads go to a webhook (on a closed port: the delivery fails later, the handoff is accepted)."""
+    from socialdesk.inbox.models import InboxSettings
+
+    with world.database.session() as s:
+        row = s.get(InboxSettings, world.a_id) or InboxSettings(client_id=world.a_id)
+        row.lead_webhook_url = "http://127.0.0.1:9/walk-handoff"
+        s.add(row)
+
+
 def _saved_reply(world: World) -> int:
     from socialdesk.inbox.models import SavedReply
 
@@ -104,6 +128,7 @@ PARAMS = {
     "saved_id": lambda w, p, m, path: _saved_reply(w),
     "reply_id": lambda w, p, m, path: _failed_reply(w),
     "media_id": lambda w, p, m, path: w.fresh_media() if m in WRITE_METHODS else w.media_id,
+    "target_id": lambda w, p, m, path: _push_target(w, p),
 }
 MULTIPART = {"POST /api/clients/{client_id}/media", "POST /api/clients/{client_id}/posts/import"}
 # The state a fresh post needs for an action to be possible (default: a draft).
@@ -187,6 +212,13 @@ SAMPLES = {
     "POST /api/inbox/bulk": lambda w, p: {"conversation_ids": [], "status": "open"},
     "PUT /api/clients/{client_id}/inbox/settings": lambda w, p: {"target_minutes": 240, "clock": "business"},
     "POST /api/clients/{client_id}/channels/{channel_id}/sync": lambda w, p: None,
+    "POST /api/clients/{client_id}/inbox/{conversation_id}/handoff": lambda w, p: (_lead_destination(w),
+                                                                                   {"kind": "lead"})[1],
+    "POST /api/push/targets": lambda w, p: {"label": "Walk phone", "url": "json://127.0.0.1:9/walk"},
+    "PATCH /api/push/targets/{target_id}": lambda w, p: {"enabled": False},
+    "POST /api/push/targets/{target_id}/test": lambda w, p: None,
+    "PUT /api/push/rules/default": lambda w, p: {"quiet_start": "22:00", "quiet_end": "07:00"},
+    "PUT /api/clients/{client_id}/push-rule": lambda w, p: {"muted": True},
     "POST /api/clients/{client_id}/posts/import": lambda w, p: {"__files__": {"file": (
         "posts.csv", f"date,time,channels,text\n2099-06-01,09:00,{w.channel_name()},Walk import\n".encode(), "text/csv")}},
     "POST /api/clients/{client_id}/publishing/feed/rotate": lambda w, p: None,
