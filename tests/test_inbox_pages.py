@@ -202,6 +202,10 @@ def test_bulk_is_all_or_nothing_and_names_the_conversations_refused(client, sess
     fresh(session)
     kinds = session.scalars(select(InboxEvent.kind).where(InboxEvent.conversation_id == a1).order_by(InboxEvent.id))
     assert list(kinds) == ["status", "assigned", "tags"]
+    history = client.get(f"/api/clients/{a}/inbox/{a1}/events", headers=world["analyst"].headers).json()
+    assert [(e["kind"], e["detail"], e["actor_id"]) for e in history] == [
+        ("status", "new → done", cm.id), ("assigned", cm.name, cm.id), ("tags", "+lead −spam", cm.id)]
+    assert client.get(f"/api/clients/{a}/inbox/{a1}/events", headers=world["outsider"].headers).status_code == 404
 
     # The assignee must work on every conversation's client: the owner may triage A and B, but the
     # community manager only works on A, so B's conversation refuses the whole request.
@@ -290,7 +294,7 @@ def test_a_mention_in_a_note_notifies_only_people_who_work_on_the_client(client,
     world.add_user("dana_two", roles={a: world["manager"].roles[a]}, name="Dana Two")
     made = client.post(f"/api/clients/{a}/inbox/{world.conversation_id}/notes", headers=cm.headers,
                        json={"text": "@dana can you look, and @danatwo"})
-    assert made.status_code == 201
+    assert made.status_code == 201 and made.json()["mentions"] == [world["dana_two"].id]
     fresh(session)
     latest = session.scalars(select(InboxNote).order_by(InboxNote.id.desc())).first()
     assert latest.mentions == [world["dana_two"].id]

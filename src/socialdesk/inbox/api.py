@@ -22,6 +22,7 @@ from socialdesk.inbox.schemas import (
     ConversationDetail,
     ConversationOut,
     ConversationPatch,
+    EventOut,
     NoteIn,
     NoteOut,
     Sentiment,
@@ -285,6 +286,14 @@ def conversation_author(client_id: RowId, conversation_id: RowId, session: DB,
     history = inbox.author_history(session=session, client_id=client_id, author_remote_id=row.author_remote_id,
                                    network=row.network, exclude_id=row.id, limit=limit)
     return AuthorHistoryOut.model_validate(history, from_attributes=True)
+
+
+@router.get("/clients/{client_id}/inbox/{conversation_id}/events", response_model=list[EventOut])
+def conversation_events(client_id: RowId, conversation_id: RowId, session: DB,
+                        _: Principal = Depends(require(INBOX_VIEW))):
+    """The conversation's history, oldest first: who changed its status, assignee or tags, and when."""
+    row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
+    return inbox.events(session=session, conversation=row)
 
 
 # --- handoffs to sales and customer service ---------------------------------------------------------

@@ -114,6 +114,7 @@ class NoteOut(BaseModel):
     id: int
     author_id: int | None
     text: str
+    mentions: list[int] = []  # the teammates @-mentioned (and notified)
     at: datetime
 
 
@@ -172,6 +173,17 @@ class AuthorHistoryOut(BaseModel):
     first_seen_at: datetime | None
     last_seen_at: datetime | None
     conversations: list[HistoryConversation]
+
+
+class EventOut(BaseModel):
+    """One line of a conversation's history (status, assigned, tags, replied, escalated, handed off)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    actor_id: int | None
+    kind: str
+    detail: str
+    at: datetime
 
 
 # --- response-time promises: settings and the report ---------------------------------------------
