@@ -305,6 +305,8 @@ def test_volume_by_hour_follows_a_quarter_hour_time_zone(session, channel, owner
     assert empty.status_code == 200 and empty.json()["empty"] and empty.json()["total"]["median_seconds"] is None
     reversed_ = owner_client.get(f"/api/clients/{cid}/inbox/report", params={"start": "2026-11-02", "end": "2026-11-01"})
     assert reversed_.status_code == 422 and reversed_.json()["errors"][0]["field"] == "end"
+    far = owner_client.get(f"/api/clients/{cid}/inbox/report", params={"start": "0001-01-01T00:00:00"})
+    assert far.status_code == 422 and far.json()["errors"][0]["field"] == "start"
 
 
 # --- settings: validation and who may see or change them ---------------------------------------
@@ -425,6 +427,7 @@ def test_the_report_pages_show_the_figures_and_say_when_there_is_nothing(app, se
     assert quiet.status_code == 200 and "No conversations began" in quiet.text and "Nothing came in" in quiet.text
     bad = analyst.get(f"/clients/{world.a_id}/inbox/report", params={"start": "2026-11-20", "end": "2026-11-01"})
     assert bad.status_code == 422 and "end: must be on or after the first day" in bad.text
+    assert analyst.get(f"/clients/{world.a_id}/inbox/report", params={"end": "9999-12-31"}).status_code == 422
     director = sign_in(app, world["director"].email)
     across = director.get("/inbox/report", params={"start": "2026-11-20", "end": "2026-11-20"})
     assert across.status_code == 200 and world.a_name in across.text and world.b_name in across.text

@@ -30,6 +30,7 @@ from socialdesk.kit.errors import InvalidInput
 PERCENTILE_METHOD = "linear interpolation between closest ranks (percentile_cont)"
 BUCKET = 900  # items are counted per UTC quarter hour in SQL; every time zone's offset is a multiple of it
 MAX_DAYS = 400
+FIRST_YEAR, LAST_YEAR = 1970, 2200  # far outside any inbox, and clear of datetime's limits
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
@@ -102,11 +103,13 @@ def period(start: datetime | None, end: datetime | None, *, zone: str = "UTC", n
     """The period asked for: the last 30 days by default; a time without offset is in ``zone``."""
     tz = ZoneInfo(zone)
 
-    def aware(at: datetime) -> datetime:
+    def aware(name: str, at: datetime) -> datetime:
+        if not FIRST_YEAR <= at.year <= LAST_YEAR:
+            raise InvalidInput.on(name, f"must be a time between the years {FIRST_YEAR} and {LAST_YEAR}")
         return at.replace(tzinfo=tz) if at.tzinfo is None else at
 
-    end = aware(end) if end is not None else (now or utcnow())
-    start = aware(start) if start is not None else end - timedelta(days=30)
+    end = aware("end", end) if end is not None else (now or utcnow())
+    start = aware("start", start) if start is not None else end - timedelta(days=30)
     check_period(start, end)
     return start.astimezone(UTC), end.astimezone(UTC)
 

@@ -491,8 +491,10 @@ def _report_days(params, zone: str) -> tuple[date, date, dict[str, str]]:
         raw = (params.get(name) or "").strip()
         try:
             days[name] = date.fromisoformat(raw) if raw else default
+            if not reports.FIRST_YEAR <= days[name].year <= reports.LAST_YEAR:
+                raise ValueError
         except ValueError:
-            errors[name] = f"{name}: give a day as YYYY-MM-DD"
+            errors[name] = f"{name}: give a day as YYYY-MM-DD between {reports.FIRST_YEAR} and {reports.LAST_YEAR}"
             days[name] = default
     if not errors and days["end"] < days["start"]:
         errors["end"] = "end: must be on or after the first day"
