@@ -51,6 +51,7 @@ def x():
     with respx.mock(base_url=API, assert_all_called=False) as mock:
         mock.get("/2/users/me", name="me").mock(return_value=recorded("users_me"))
         mock.get(MENTIONS, name="mentions").mock(side_effect=timeline)
+        mock.get("/2/dm_events", name="dm_events").mock(return_value=recorded("dm_events_empty"))  # test_inbox_dm.py
         yield mock
 
 

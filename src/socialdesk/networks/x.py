@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import html
 import itertools
+import json
 import os
 import re
 import threading
@@ -53,6 +54,13 @@ MENTION_PARAMS = {
     "expansions": "author_id,referenced_tweets.id",
     "user.fields": "username,name,public_metrics",
     "tweet.fields": "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,lang",
+}
+DM_PAGES = 20  # X keeps 30 days of direct messages; this bounds a misbehaving next_token
+DM_PARAMS = {  # GET /2/dm_events: every conversation's messages, newest first
+    "event_types": "MessageCreate",
+    "dm_event.fields": "id,text,event_type,created_at,dm_conversation_id,sender_id,participant_ids,referenced_tweets",
+    "expansions": "sender_id",
+    "user.fields": "username,name,public_metrics",
 }
 DEFAULT_RETRY_AFTER = 60
 PENDING = frozenset({"pending", "in_progress"})
@@ -257,7 +265,19 @@ class XAdapter:
         as ``since_id``), oldest first. X lists newest first and pages back with ``next_token``: all
         pages down to the cursor are read, and when more than MAX_INBOX_ENTRIES are new the oldest of
         them are returned with the last one's id as the cursor (the next call continues from there).
-        Without a cursor (the first sync): the newest ``limit``."""
+        Without a cursor (the first sync): the newest ``limit``.
+
+        Direct messages (GET /2/dm_events, see :meth:`_direct_messages`) come in the same page; once
+        one was seen the cursor is JSON ``{"mentions": id, "dm_events": id}`` (a plain post id is the
+        mentions part). X refusing direct messages (a token without ``dm.read``, a spent DM limit)
+        keeps their cursor and is said in ``InboxPage.notes``; mentions still come. A post or message
+        that cannot be read (no id, an unreadable date) is skipped and named in ``InboxPage.skipped``."""
+        try:
+            parts = _cursor_parts(cursor)
+        except ValueError as exc:
+            raise NetworkError(str(exc), permanent=True) from None
+        cursor = parts.get("mentions")
+        skipped: list[str] = []
         if cursor is not None and not _is_id(cursor):
             raise NetworkError(f"{cursor!r} is not an X post id (the inbox cursor)", permanent=True)
         size = max(5, min(int(limit), 100))  # X takes max_results 5..100
@@ -277,16 +297,19 @@ class XAdapter:
                 for user in (page.get("includes") or {}).get("users") or []:
                     if isinstance(user, dict) and user.get("id") is not None:
                         users.setdefault(str(user["id"]), user)
-                for tweet in page.get("data") or []:
-                    if isinstance(tweet, dict) and _is_id(tweet.get("id")):
-                        if cursor is None or int(tweet["id"]) > int(cursor):
-                            tweets.setdefault(str(tweet["id"]), tweet)
+                for position, tweet in enumerate(_listed(page)):
+                    if not (isinstance(tweet, dict) and _is_id(tweet.get("id"))):
+                        skipped.append(f"mention {position + 1} of a page: no id")
+                    elif cursor is None or int(tweet["id"]) > int(cursor):
+                        tweets.setdefault(str(tweet["id"]), tweet)
                 if newest is None and _is_id(meta.get("newest_id")):
                     newest = str(meta["newest_id"])
                 next_token = meta.get("next_token")
                 if not next_token or (cursor is None and len(tweets) >= wanted):
                     break
                 params["pagination_token"] = next_token
+            dms, dm_cursor, notes = self._direct_messages(http, credentials, me, parts.get("dm_events"), limit,
+                                                          skipped)
         ordered = sorted(tweets.values(), key=lambda t: int(t["id"]))
         chosen = ordered[-wanted:] if cursor is None else ordered[:wanted]
         seen = [str(i) for i in (newest, *(t["id"] for t in chosen)) if i is not None]
@@ -297,8 +320,60 @@ class XAdapter:
         else:
             later = [i for i in seen if int(i) > int(cursor)]
             new_cursor = max(later, key=int) if later else cursor
-        entries = tuple(_inbox_entry(t, users) for t in chosen)
-        return InboxPage(entries=entries, cursor=new_cursor)
+        mentions = [e for e in (_readable_post(t, users, skipped) for t in chosen) if e is not None]
+        entries = tuple(sorted([*mentions, *dms], key=lambda e: (e.created_at, int(e.remote_id))))
+        parts = {"mentions": new_cursor, "dm_events": dm_cursor}
+        return InboxPage(entries=entries, cursor=_cursor_text(parts), skipped=tuple(skipped), notes=tuple(notes))
+
+    def later_cursor(self, old: str, new: str) -> str:
+        """The later of two inbox cursors, part by part (raises ValueError when one is not ours)."""
+        a, b = _cursor_parts(old), _cursor_parts(new)
+        later = {k: max((v for v in (a.get(k), b.get(k)) if _is_id(v)), key=int, default=None) for k in CURSOR_PARTS}
+        return _cursor_text(later) or new
+
+    def _direct_messages(self, http: httpx.Client, credentials: dict[str, str], me: AccountInfo, after: str | None,
+                         limit: int, skipped: list[str]) -> tuple[list[InboxEntry], str | None, list[str]]:
+        """Messages sent to the account after ``after`` (a DM event id), oldest first, the cursor to
+        keep, and what to say. X lists DM events newest first with no ``since_id``: pages are read
+        back (``pagination_token``) until an event at or before the cursor, at most
+        MAX_INBOX_ENTRIES returned (the oldest; the cursor is the last of them). Without a cursor:
+        the newest ``limit``. The account's own messages are not inbox items."""
+        wanted = max(1, min(int(limit), MAX_INBOX_ENTRIES)) if after is None else MAX_INBOX_ENTRIES
+        params: dict[str, Any] = {**DM_PARAMS, "max_results": max(1, min(int(limit), 100)) if after is None else 100}
+        events: dict[str, dict] = {}
+        users: dict[str, dict] = {}
+        newest = after
+        try:
+            for _ in range(DM_PAGES):
+                page = self._answer(http.get("/2/dm_events", params=params), credentials)
+                for user in (page.get("includes") or {}).get("users") or []:
+                    if isinstance(user, dict) and user.get("id") is not None:
+                        users.setdefault(str(user["id"]), user)
+                reached = False
+                for position, event in enumerate(_listed(page)):
+                    if not (isinstance(event, dict) and _is_id(event.get("id"))):
+                        skipped.append(f"direct message {position + 1} of a page: no id")
+                        continue
+                    event_id = str(event["id"])
+                    newest = event_id if newest is None or int(event_id) > int(newest) else newest
+                    if after is not None and int(event_id) <= int(after):
+                        reached = True  # newest first: the rest was seen before
+                    elif event.get("event_type", "MessageCreate") == "MessageCreate" and \
+                            str(event.get("sender_id") or "") != me.account_id:
+                        events.setdefault(event_id, event)
+                next_token = (page.get("meta") or {}).get("next_token")
+                if reached or not next_token or (after is None and len(events) >= wanted):
+                    break
+                params["pagination_token"] = next_token
+        except NetworkError as exc:
+            why = ("give the app the dm.read scope and reconnect the channel to read them" if exc.status == 403
+                   else "they come with a later sync")
+            return [], after, [f"X did not give the direct messages ({exc.message}); {why}"]
+        ordered = sorted(events.values(), key=lambda e: int(e["id"]))
+        chosen = ordered[-wanted:] if after is None else ordered[:wanted]
+        cursor = str(chosen[-1]["id"]) if after is not None and len(ordered) > wanted else newest
+        entries = [e for e in (_readable_dm(event, users, skipped) for event in chosen) if e is not None]
+        return entries, cursor, []
 
     # -- media -----------------------------------------------------------------------------------
 
@@ -475,6 +550,87 @@ def _parse_time(value: Any) -> datetime:
     except ValueError:
         return datetime.now(UTC)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+CURSOR_PARTS = ("mentions", "dm_events")
+
+
+def _cursor_parts(cursor: str | None) -> dict[str, str]:
+    """The inbox cursor's parts; a plain value is the mentions part (checked by the caller)."""
+    text = (cursor or "").strip()
+    if not text:
+        return {}
+    if not text.startswith("{"):
+        return {"mentions": text}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not all(k in CURSOR_PARTS and _is_id(v) for k, v in data.items()):
+        raise ValueError(f"{text[:120]!r} is not an X inbox cursor "
+                         '({"mentions": post id, "dm_events": event id} or a post id)')
+    return {k: str(v) for k, v in data.items()}
+
+
+def _cursor_text(parts: dict[str, str | None]) -> str | None:
+    """A plain post id while no direct message was seen (the cursor's first form), else JSON."""
+    if parts.get("dm_events") is None:
+        return parts.get("mentions")
+    known = {k: parts[k] for k in CURSOR_PARTS if parts.get(k) is not None}
+    return json.dumps(known, separators=(",", ":"))
+
+
+def _listed(page: dict) -> list:
+    """A page's ``data``: a list, or nothing; anything else is a broken page (ValueError, an error)."""
+    data = page.get("data") if isinstance(page, dict) else None
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise ValueError("the page's data is not a list")
+    return data
+
+
+def _time_or_none(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _readable_post(tweet: dict, users: dict[str, dict], skipped: list[str]) -> InboxEntry | None:
+    if _time_or_none(tweet.get("created_at")) is None:
+        skipped.append(f"post {tweet['id']}: no readable date")
+        return None
+    return _inbox_entry(tweet, users)
+
+
+def _readable_dm(event: dict, users: dict[str, dict], skipped: list[str]) -> InboxEntry | None:
+    """A direct message as an inbox entry, grouped by its ``dm_conversation_id``; None (and a line in
+    ``skipped``) when it has no date or conversation."""
+    event_id, created = str(event["id"]), _time_or_none(event.get("created_at"))
+    conversation = str(event.get("dm_conversation_id") or "")
+    if created is None or not conversation:
+        skipped.append(f"direct message {event_id}: no readable {'date' if created is None else 'conversation'}")
+        return None
+    sender = str(event.get("sender_id") or "")
+    user = users.get(sender) or {}
+    username = str(user.get("username") or "")
+    followers = (user.get("public_metrics") or {}).get("followers_count")
+    return InboxEntry(
+        remote_id=event_id,
+        kind="dm",
+        author=Author(remote_id=sender, handle=username, display_name=str(user.get("name") or ""),
+                      url=f"https://x.com/{username}" if username else "",
+                      followers=followers if isinstance(followers, int) and not isinstance(followers, bool) else None),
+        text=str(event.get("text") or ""),  # DM text is not HTML-escaped (posts' is)
+        created_at=created,
+        url=f"https://x.com/messages/{conversation}",
+        thread_root=f"dm:{conversation}",
+        extra={"dm_conversation_id": conversation},  # a reply: POST /2/dm_conversations/{id}/messages
+    )
 
 
 # -- small helpers ---------------------------------------------------------------------------------
