@@ -350,6 +350,8 @@ def test_a_reply_on_x_names_the_post_it_answers_and_a_lost_one_is_found_not_rese
     with respx.mock(base_url=X_API, assert_all_called=False) as x:
         x.get("/2/users/me").mock(return_value=_recorded("users_me"))
         x.get(f"/2/users/{X_USER}/mentions").mock(return_value=_recorded("users_mentions_page2"))
+        # Direct messages (GET /2/dm_events), when the adapter reads them: none in this window.
+        x.get("/2/dm_events").mock(return_value=httpx.Response(200, json={"meta": {"result_count": 0}}))
         page2 = json.loads(_recorded("users_mentions_page2").content)
         state = inbox.sync_channel(session=session, vault=vault, channel=channel, adapter=adapter)
         session.commit()
