@@ -23,6 +23,7 @@ from socialdesk.publishing.models import Notification
 from socialdesk.web.app import create_app
 from test_inbox import T0, channel, entry  # noqa: F401  (channel is a fixture)
 from test_pages import sign_in
+from test_tasks import task_settings  # noqa: F401  (a fixture)
 
 PARIS = ZoneInfo("Europe/Paris")
 WEEKDAYS_9_TO_5 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(5)]
@@ -208,6 +209,24 @@ def test_a_late_run_fires_the_missing_levels_in_order_and_the_assignee_is_told(s
     fired = sla.escalate_due(session, now=T0)
     assert [e.level for e in fired] == [1, 2, 3] and all(e.silent and not e.notified for e in fired)
     assert _told(session, mark) == []
+
+
+def test_the_worker_escalates_every_minute(task_settings, session, world):
+    from huey.api import PeriodicTask
+
+    from socialdesk.inbox import tasks as inbox_tasks
+    from socialdesk.tasks import load_tasks
+
+    load_tasks()
+    periodic = inbox_tasks.escalate.task_class()
+    assert isinstance(periodic, PeriodicTask) and periodic.validate_datetime(datetime(2030, 1, 1, 3, 17))
+    recent = dataclasses.replace(entry(1), created_at=datetime.now(UTC) - timedelta(hours=9))
+    conv = _world_ingest(session, world, recent)["r1"]  # 9 h old: past the 8 h target
+    assert inbox_tasks.escalate.call_local() == 1
+    assert inbox_tasks.escalate.call_local() == 0
+    session.commit()  # end the snapshot this session read in
+    session.refresh(conv)
+    assert conv.escalation_level == 1
 
 
 def test_done_conversations_are_not_escalated(session, world):
