@@ -64,6 +64,8 @@ def send(session: Session, user_ids: Iterable[int], *, client_id: int | None, ki
     """Notify each person once (ids may repeat); returns the rows written. Pushes follow the commit."""
     rows = [Notification(user_id=uid, client_id=client_id, kind=kind[:30], message=message, link=link[:500],
                          urgent=urgent) for uid in sorted(set(user_ids))]
+    if not rows:
+        return rows
     session.add_all(rows)
     session.flush()
     pushed = set(session.scalars(select(PushTarget.user_id).where(
