@@ -57,7 +57,8 @@ def _adapter(network: ChannelNetwork) -> NetworkAdapter:
 
 
 def list_for(*, session: Session, client_id: int) -> list[Channel]:
-    return children.list_for(session, Channel, client_id)
+    """The client's connected accounts; not the inbox's Reviews channel (fed by CSV, nothing to publish to)."""
+    return [c for c in children.list_for(session, Channel, client_id) if c.network in ADAPTERS]
 
 
 def get(*, session: Session, client_id: int, channel_id: int) -> Channel:

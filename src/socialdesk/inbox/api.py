@@ -320,3 +320,58 @@ def conversation_handoffs(client_id: RowId, conversation_id: RowId, session: DB,
     """The conversation's handoffs and their delivery: pending, delivered, or failed with the reason."""
     row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
     return [handoffs.out(h) for h in handoffs.list_for(session=session, conversation=row)]
+
+
+# --- reviews imported from CSV ----------------------------------------------------------------------
+
+from socialdesk.inbox import importing as review_import  # noqa: E402
+from socialdesk.inbox.schemas import ReviewImportOut  # noqa: E402
+from socialdesk.kit.errors import InvalidInput  # noqa: E402
+
+_REVIEWS_CSV = {"requestBody": {"required": True, "content": {
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                       "properties": {"file": {"type": "string", "format": "binary"}}}},
+    "text/csv": {"schema": {"type": "string"}, "example": "source,author,rating,text,url,created_at,remote_id\n"
+                 "Google,Dana K.,5,Lovely brunch,https://g.page/r/1,2025-06-01,g-1\n"},
+}}}
+
+
+async def _reviews_file(request: Request) -> bytes:
+    """The CSV: the multipart field ``file``, or the raw body (text/csv); at most MAX_BYTES (+1 to tell)."""
+    limit = review_import.MAX_BYTES + 1
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidInput.on("file", "send the CSV as the multipart field 'file'")
+        return await upload.read(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+@router.post("/clients/{client_id}/inbox/reviews", response_model=ReviewImportOut, status_code=201,
+             openapi_extra=_REVIEWS_CSV,
+             responses={422: {"description": "Nothing imported: the report lists every row's errors by column"}})
+def import_reviews(client_id: RowId, session: DB, _: Principal = Depends(require(INBOX_TRIAGE)),
+                   raw: bytes = Depends(_reviews_file)):
+    """Add reviews from a CSV file to the client's inbox, all or nothing: columns
+    ``source,author,rating,text,url,created_at,remote_id`` (rating, url and remote_id may be left out).
+    Answers 201 with what was added and what was already there (importing a file twice adds nothing),
+    or 422 with every row's errors and nothing written."""
+    clients_service.get(session=session, client_id=client_id)
+    try:
+        report = review_import.import_reviews(session=session, client_id=client_id,
+                                              text=review_import.decode(raw))
+    except InvalidInput as exc:
+        report = review_import.ReviewImportReport(ok=False, created=0, duplicates=0, total=0, message=exc.message,
+                                                  errors=[{"field": e.field, "message": e.message}
+                                                          for e in exc.errors])
+    body = report.to_dict()
+    if not report.ok:
+        return JSONResponse({**body, "detail": report.message}, status_code=422)
+    return JSONResponse(body, status_code=201)

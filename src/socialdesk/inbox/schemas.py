@@ -372,3 +372,24 @@ class FindingOut(BaseModel):
 class VoiceCheckOut(BaseModel):
     findings: list[FindingOut]
     blocking: bool  # true: sending needs confirm_voice
+
+
+class ReviewRowOut(BaseModel):
+    row: int = Field(description="The spreadsheet row number (the header is row 1)")
+    ok: bool
+    remote_id: str = Field(description="source:id of the review (made from its content when the file has no id)")
+    new: bool = Field(description="Added by this import (false: already in the inbox, or nothing was imported)")
+    errors: list[dict]
+
+
+class ReviewImportOut(BaseModel):
+    """What a reviews import did: all or nothing; per-row errors name the row and the column."""
+
+    ok: bool
+    created: int
+    duplicates: int
+    total: int
+    message: str
+    channel_id: int | None
+    rows: list[ReviewRowOut]
+    errors: list[dict]
