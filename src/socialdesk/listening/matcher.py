@@ -145,53 +145,47 @@ def _simple_key(node: Node) -> str | None:
 
 
 def compile_query(node: Node) -> Predicate:
-    """A function ``(keys, document) -> bool`` equivalent to the query."""
+    """A function ``(keys, document) -> bool`` equivalent to the query.
+
+    The query becomes one Python expression (set tests on the post's keys, then position checks only
+    where a phrase or proximity needs them), so a candidate costs one call, not one per node.
+    """
+    consts: list[object] = []
+    source = _expression(node, consts)
+    names = {f"_{i}": value for i, value in enumerate(consts)}
+    return eval(f"lambda k, d: {source}", {"__builtins__": {}, **names})  # noqa: S307 - built from the AST only
+
+
+def _const(value: object, consts: list[object]) -> str:
+    consts.append(value)
+    return f"_{len(consts) - 1}"
+
+
+def _expression(node: Node, consts: list[object]) -> str:
     key = _simple_key(node)
     if key is not None:
-        return lambda keys, doc: key in keys
+        return f"{_const(key, consts)} in k"
     if isinstance(node, (Phrase, Near)):
-        need = frozenset(term_key(t) for t in node.words)
-        terms = node.words
-        if isinstance(node, Phrase):
-            return lambda keys, doc: need <= keys and doc.phrase(terms)
-        distance = node.distance
-        return lambda keys, doc: need <= keys and doc.near(terms, distance)
+        need = _const(frozenset(term_key(t) for t in node.words), consts)
+        terms = _const(node.words, consts)
+        check = f"d.phrase({terms})" if isinstance(node, Phrase) else f"d.near({terms}, {node.distance})"
+        return f"({need} <= k and {check})"
     if isinstance(node, Not):
         key = _simple_key(node.child)
-        if key is not None:
-            return lambda keys, doc: key not in keys
-        inner = compile_query(node.child)
-        return lambda keys, doc: not inner(keys, doc)
+        return f"{_const(key, consts)} not in k" if key is not None else f"not ({_expression(node.child, consts)})"
     simple = frozenset(k for k in map(_simple_key, node.children) if k is not None)
-    rest = tuple(compile_query(c) for c in node.children if _simple_key(c) is None)
+    complex_ = [c for c in node.children if _simple_key(c) is None]
     if isinstance(node, And):
-        # NOT word children fold into one disjointness test.
-        banned = frozenset(_simple_key(c.child) for c in node.children
+        banned = frozenset(_simple_key(c.child) for c in complex_
                            if isinstance(c, Not) and _simple_key(c.child) is not None)
-        rest = tuple(compile_query(c) for c in node.children
-                     if _simple_key(c) is None and not (isinstance(c, Not) and _simple_key(c.child) is not None))
-        if not rest:
-            return lambda keys, doc: simple <= keys and banned.isdisjoint(keys)
-
-        def all_of(keys, doc):
-            if not (simple <= keys and banned.isdisjoint(keys)):
-                return False
-            for f in rest:
-                if not f(keys, doc):
-                    return False
-            return True
-        return all_of
-    if not rest:
-        return lambda keys, doc: not simple.isdisjoint(keys)
-
-    def any_of(keys, doc):
-        if not simple.isdisjoint(keys):
-            return True
-        for f in rest:
-            if f(keys, doc):
-                return True
-        return False
-    return any_of
+        parts = [f"{_const(simple, consts)} <= k"] if simple else []
+        parts += [f"{_const(banned, consts)}.isdisjoint(k)"] if banned else []
+        parts += [_expression(c, consts) for c in complex_
+                  if not (isinstance(c, Not) and _simple_key(c.child) is not None)]
+        return "(" + " and ".join(parts) + ")"
+    parts = [f"not {_const(simple, consts)}.isdisjoint(k)"] if simple else []
+    parts += [_expression(c, consts) for c in complex_]
+    return "(" + " or ".join(parts) + ")"
 
 
 def prefixes(node: Node) -> set[str]:
@@ -343,8 +337,9 @@ class Matcher:
                     if got:
                         cache[word] = got
                 seen |= new
-            for word in cache.keys() & keys:
-                keys.update(cache[word])
+            hit = cache.keys() & keys
+            if hit:
+                keys.update(*map(cache.__getitem__, hit))
         keys |= field_keys(post, text)
         return Document(found, keys)
 

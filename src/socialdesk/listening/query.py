@@ -14,8 +14,8 @@ So ``acme OR globex launch`` is ``acme OR (globex AND launch)``, and ``NOT acme 
 ``NOT (acme NEAR/3 fire)``.
 
 Matching is on words: runs of Unicode letters, digits and ``_`` (Python's ``\\w``), compared after
-normalization: NFKD, Unicode casefold, combining marks dropped (``Café`` = ``cafe``, ``Straße`` =
-``strasse``, full-width ``ＡＢＣ`` = ``abc``), then NFC. Everything else (punctuation, ``#``, ``@``,
+normalization: Unicode casefold, NFKD, combining marks dropped (``Café`` = ``cafe``, ``Straße`` =
+``strasse``, full-width ``ＡＢＣ`` = ``abc``). Everything else (punctuation, ``#``, ``@``,
 emoji, control characters) only separates words, so ``acme`` matches ``#acme`` and ``@acme`` in the
 text, and a bare ``e-bike`` is the phrase ``"e bike"``.
 
@@ -61,10 +61,12 @@ _BARE_END = frozenset(' \t\r\n\f\v()"')
 
 def normalize(text: str) -> str:
     """Text as matching sees it: casefolded, accents and compatibility forms folded, controls as spaces."""
+    if not text.isprintable():
+        text = _CONTROL.sub(" ", text)
     if text.isascii():
-        return _CONTROL.sub(" ", text.lower()) if not text.isprintable() else text.lower()
-    text = unicodedata.normalize("NFKD", _CONTROL.sub(" ", text).casefold())
-    return unicodedata.normalize("NFC", _MARKS.sub("", text))
+        return text.lower()
+    # No recomposition (NFC) afterwards: queries and posts go through the same steps, so they agree.
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
 def words(text: str) -> list[str]:
