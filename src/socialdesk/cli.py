@@ -15,6 +15,7 @@ from socialdesk.clients.cli import app as clients_app
 from socialdesk.config import get_settings
 from socialdesk.crisis.cli import app as crisis_app
 from socialdesk.demo.cli import demo
+from socialdesk.inbox.cli import app as inbox_app
 from socialdesk.kit.cli import ErrorReportingGroup, console, database, fail
 from socialdesk.migrations.runner import current
 from socialdesk.networks.cli import app as text_app
@@ -33,6 +34,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(vault_app, name="vault")
 app.add_typer(text_app, name="text")
 app.add_typer(publish_app, name="publish")
+app.add_typer(inbox_app, name="inbox")
 app.add_typer(crisis_app, name="crisis")
 app.command("demo")(demo)
 
