@@ -10,7 +10,7 @@ alone) are checked on every post. Phrases and proximity are checked on word posi
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Callable
@@ -333,7 +333,8 @@ class Matcher:
                     new = keys
                 uses, lengths = self._prefix_uses, self._prefix_lengths
                 for word in new:
-                    got = [_prefix_key(word[:n]) for n in lengths if n <= len(word) and word[:n] in uses]
+                    got = [_prefix_key(word[:n]) for n in lengths[:bisect_right(lengths, len(word))]
+                           if word[:n] in uses]
                     if got:
                         cache[word] = got
                 seen |= new
@@ -347,8 +348,9 @@ class Matcher:
         """Ids of the stored queries this post matches, in the order they were added."""
         doc = post if isinstance(post, Document) else self.document(post)
         keys = doc.keys
-        preds = self._preds
-        hits = [slot for slot in self.candidates(doc) if preds[slot](keys, doc)]
+        preds, index = self._preds, self._index
+        candidates = self._always.union(*[index[key] for key in index.keys() & keys])
+        hits = [slot for slot in candidates if preds[slot](keys, doc)]
         hits.sort()
         ids = self._ids
         return [ids[slot] for slot in hits]
