@@ -22,9 +22,9 @@ import sys
 import time
 import tracemalloc
 
-from socialdesk.listening.matcher import Document, Matcher
+from socialdesk.listening.matcher import Matcher
 from socialdesk.listening.mention import MAX_TEXT_CHARS, Mention, field_keys
-from socialdesk.listening.query import And, Field, Near, Node, Not, Or, Phrase, Term, normalize, parse
+from socialdesk.listening.query import And, Field, Near, Node, Not, Phrase, Term, normalize, parse
 
 # -- generated world -------------------------------------------------------------------------------
 
