@@ -221,3 +221,17 @@ class ScriptedAsker:
     def fetch_inbox(self, **kwargs):
         self.asked.append(kwargs["cursor"])
         return self.real.fetch_inbox(**kwargs)
+
+
+def test_the_channel_page_shows_the_sync_error_and_what_the_last_sync_saw(session, settings, channel, owner_client):
+    from test_inbox import entry as make
+
+    hostile = make(1, text="x")
+    page = InboxPage((hostile, replace(make(2), remote_id="")), "c1", skipped=("notification <b>9</b>: no id",))
+    _sync(session, settings, channel, ScriptedNetwork(page, NetworkError("503 <script>alert(1)</script>", status=503)))
+    html = owner_client.get(f"/clients/{channel.client_id}/channels").text
+    assert "Sync error" in html and "503 &lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+    assert "1 new, 2 malformed entries skipped (notification &lt;b&gt;9&lt;/b&gt;: no id; entry 2: no id)" in html
+    _sync(session, settings, channel, ScriptedNetwork(InboxPage((make(3),), "c2")))
+    html = owner_client.get(f"/clients/{channel.client_id}/channels").text
+    assert "Sync error" not in html and "2 pages read, 1 new." in html and "not finished yet" not in html

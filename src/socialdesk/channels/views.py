@@ -22,8 +22,12 @@ SECRET_FIELDS = ("access_token", "app_password")
 
 
 def _page(request: Request, session: Session, client_id: int, values=None, errors=None, status=200):
+    from socialdesk.inbox import service as inbox_service  # the inbox builds on channels, not the other way
+
+    channels = channels_service.list_for(session=session, client_id=client_id)
     ctx = {
-        "channels": channels_service.list_for(session=session, client_id=client_id),
+        "channels": channels,
+        "syncs": inbox_service.sync_states(session=session, channel_ids=[c.id for c in channels]),
         "networks": [(n.value, n.label, n in SUPPORTED) for n in ChannelNetwork],
         "may_manage": request.state.principal.can(CHANNELS_MANAGE, client_id),
         "values": values or {"network": ChannelNetwork.MASTODON.value},

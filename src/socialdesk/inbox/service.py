@@ -507,3 +507,10 @@ def bulk_update(*, session: Session, client_ids: Iterable[int], conversation_ids
         out.append(triage(session=session, conversation=conversation, data=ConversationPatch(**change),
                           actor_id=actor_id))
     return out
+
+
+def sync_states(*, session: Session, channel_ids: Sequence[int]) -> dict[int, SyncState]:
+    """The sync state of each channel that has one (for the channel page: last sync, error, report)."""
+    if not channel_ids:
+        return {}
+    return {s.channel_id: s for s in session.scalars(select(SyncState).where(SyncState.channel_id.in_(list(channel_ids))))}
