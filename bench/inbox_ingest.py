@@ -198,7 +198,7 @@ def run(url: str, pages, *, plain: bool, profile: bool) -> dict:
     if profiler:
         profiler.disable()
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(40)
         print(out.getvalue())
     with database.engine.connect() as conn:
         items = conn.execute(select(InboxItem.channel_id, InboxItem.remote_id, Conversation.root_remote_id,

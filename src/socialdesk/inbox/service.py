@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from socialdesk.auth.models import User
 from socialdesk.channels import service as channels_service
@@ -67,6 +68,8 @@ def ingest(*, session: Session, channel: Channel, entries: Sequence[InboxEntry])
     rules = sla.settings_for(session, channel.client_id)
     hours = sla.hours_for(session, channel.client_id)  # office hours once per batch
     rows: list[tuple[Conversation, dict]] = []
+    fresh_conversations: list[Conversation] = []
+    complaints: list[tuple[Conversation, str, int | None, datetime]] = []  # urgency is judged once all have ids
     ingested_at = utcnow()
     for entry in sorted(fresh.values(), key=lambda e: e.created_at):
         root = entry.thread_root or entry.in_reply_to or entry.remote_id
@@ -77,8 +80,9 @@ def ingest(*, session: Session, channel: Channel, entries: Sequence[InboxEntry])
                 client_id=channel.client_id, channel_id=channel.id, network=channel.network, root_remote_id=root[:300],
                 status=Status.NEW, tags=[], tag_mask=0, first_item_at=entry.created_at,
                 last_activity_at=entry.created_at, item_count=0, author_remote_id=_clip(author.remote_id, 300),
-                author_handle=_clip(author.handle, 320), urgent=False, escalation_level=0, breached=False)
-            session.add(conversation)
+                author_handle=_clip(author.handle, 320), urgent=False, escalation_level=0, breached=False,
+                created_at=ingested_at)
+            fresh_conversations.append(conversation)  # inserted in one statement below
         elif conversation.status in (Status.DONE, Status.WAITING):
             conversation.status = Status.OPEN  # the person wrote again
         conversation.item_count += 1
@@ -98,13 +102,37 @@ def ingest(*, session: Session, channel: Channel, entries: Sequence[InboxEntry])
             url=_clip(entry.url, 1000), in_reply_to=(entry.in_reply_to or None) and entry.in_reply_to[:300],
             lang=_clip(entry.lang, 20) or None, sentiment_score=compound, sentiment=label,
             extra=dict(entry.extra or {}), created_at=entry.created_at, ingested_at=ingested_at)))
-        sla.flag_urgent(session, conversation, sentiment=label, followers=author.followers, rules=rules,
-                        at=entry.created_at)
-    session.flush()  # the new conversations get their ids
-    session.execute(insert(InboxItem), [{**row, "conversation_id": c.id} for c, row in rows])
+        if author.followers is not None and author.followers >= rules.urgent_followers:
+            complaints.append((conversation, label, author.followers, entry.created_at))
+    _insert_conversations(session, fresh_conversations)
+    session.flush()  # what changed on the conversations seen before
+    # Core, not the ORM bulk path: that splits the rows into a statement per run of equal None columns.
+    session.execute(InboxItem.__table__.insert(), [{**row, "conversation_id": c.id} for c, row in rows])
     for conversation in {id(c): c for c, _ in rows}.values():
         session.expire(conversation, ["items"])  # a collection loaded before does not show the new items
+    for conversation, label, followers, at in complaints:
+        sla.flag_urgent(session, conversation, sentiment=label, followers=followers, rules=rules, at=at)
     return len(fresh)
+
+
+def _insert_conversations(session: Session, conversations: list[Conversation]) -> None:
+    """Insert new conversations in one statement and make them the session's own.
+
+    The unit of work inserts them one statement each on SQLite (it cannot match RETURNING rows to
+    objects there); a Core insert returning (id, root) can, because the root is unique per channel.
+    """
+    if not conversations:
+        return
+    table = Conversation.__table__
+    states = [sa_inspect(c).dict for c in conversations]
+    keys = sorted({key for state in states for key in state if key in table.c and key != "id"})
+    returned = session.execute(table.insert().returning(table.c.id, table.c.channel_id, table.c.root_remote_id),
+                               [{key: state.get(key) for key in keys} for state in states])
+    ids = {(channel_id, root): row_id for row_id, channel_id, root in returned}
+    for conversation in conversations:
+        conversation.id = ids[(conversation.channel_id, conversation.root_remote_id)]
+        make_transient_to_detached(conversation)
+        session.add(conversation)
 
 
 def sync_state(session: Session, channel: Channel) -> SyncState:
