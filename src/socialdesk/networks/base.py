@@ -95,6 +95,32 @@ class Published:
 
 
 @dataclass(frozen=True)
+class PostMetrics:
+    """What the network says about one published post today. None: the network did not say (never 0)."""
+
+    remote_id: str
+    likes: int | None = None
+    reposts: int | None = None  # boosts, reposts, retweets
+    replies: int | None = None
+    quotes: int | None = None
+    impressions: int | None = None
+    views: int | None = None  # video or post views, where the network counts them apart from impressions
+    link_clicks: int | None = None
+    gone: bool = False  # the post no longer exists on the network (deleted); every count is then None
+    extra: dict[str, int] = field(default_factory=dict)  # what else the network counts (bookmarks, ...)
+
+
+@dataclass(frozen=True)
+class AccountMetrics:
+    """The account's totals as the network shows them now (None: the network did not say)."""
+
+    followers: int | None = None
+    following: int | None = None
+    posts: int | None = None
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class TokenRefresh:
     """New credentials after a refresh; the caller stores them in the vault."""
 
@@ -128,8 +154,25 @@ class NetworkAdapter(Protocol):
         """New credentials when the network lets an expired token be refreshed, else None."""
         ...
 
+    def fetch_metrics(self, *, base_url: str, credentials: dict[str, str],
+                      remote_ids: list[str]) -> dict[str, PostMetrics]:
+        """Today's counts of these posts, by remote id. A post the network says is deleted comes back
+        with ``gone=True``; one it said nothing about is left out (not guessed)."""
+        ...
+
+    def fetch_account(self, *, base_url: str, credentials: dict[str, str]) -> AccountMetrics:
+        """The account's follower, following and post counts now."""
+        ...
+
 
 TIMEOUT_SECONDS = 5.0  # every call to a network gives up after this long
+
+
+def count(value) -> int | None:
+    """A count as a network sent it: a non-negative integer, else None (a bool, a string or -1 is no count)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 def scrub(message: str, credentials: dict[str, str]) -> str:

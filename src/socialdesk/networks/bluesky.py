@@ -30,12 +30,15 @@ from pydantic import ValidationError
 from socialdesk.networks.base import (
     TIMEOUT_SECONDS,
     AccountInfo,
+    AccountMetrics,
     Author,
     InboxEntry,
     InboxPage,
     NetworkError,
     OutgoingPost,
+    PostMetrics,
     Published,
+    count,
     scrub,
 )
 from socialdesk.networks.entities import bluesky_facets
@@ -51,6 +54,7 @@ SESSION_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthMissing", "Auth
 NOT_FOUND = frozenset({"RecordNotFound", "NotFound"})
 INBOX_REASONS = {"mention": "mention", "reply": "reply", "quote": "quote"}  # notification reason -> entry kind
 MAX_INBOX_ENTRIES = 1_000  # fetch_inbox returns at most this many per call (the next call continues)
+METRICS_BATCH = 25  # uris per app.bsky.feed.getPosts (its maximum)
 NOTIFICATION_PAGE = 100  # notifications per listNotifications request (its maximum)
 MAX_NOTIFICATION_PAGES = 100  # how far back fetch_inbox looks for its cursor
 
@@ -172,6 +176,55 @@ class BlueskyAdapter:
             return InboxPage(entries=(), cursor=cursor)
         last_key, last = chosen[-1]
         return InboxPage(entries=entries, cursor=f"{last.indexed_at}|{last_key[1]}")
+
+    def fetch_metrics(self, *, base_url: str, credentials: dict[str, str],
+                      remote_ids: list[str]) -> dict[str, PostMetrics]:
+        """Likes, reposts, replies and quotes of these posts (app.bsky.feed.getPosts, 25 a request,
+        served by the AppView through the PDS). A post the AppView leaves out is looked up in its
+        repository: a record that is not there was deleted (``gone``); one still there is left out
+        (the AppView has not indexed it or hides it). Bluesky counts no impressions or clicks."""
+        wanted = list(dict.fromkeys(str(r) for r in remote_ids))
+        for uri in wanted:
+            self._parse_uri(uri)
+
+        def read(s: _Session) -> dict[str, PostMetrics]:
+            out: dict[str, PostMetrics] = {}
+            for start in range(0, len(wanted), METRICS_BATCH):
+                chunk = wanted[start:start + METRICS_BATCH]
+                answer = s.client.app.bsky.feed.get_posts(models.AppBskyFeedGetPosts.Params(uris=chunk))
+                for view in answer.posts:
+                    if view.uri in chunk:
+                        out[view.uri] = PostMetrics(remote_id=view.uri, likes=count(view.like_count),
+                                                    reposts=count(view.repost_count),
+                                                    replies=count(view.reply_count), quotes=count(view.quote_count))
+                for uri in (u for u in chunk if u not in out):
+                    if self._record_gone(s, uri):
+                        out[uri] = PostMetrics(remote_id=uri, gone=True)
+            return out
+
+        return self._with_session(base_url, credentials, read)
+
+    def fetch_account(self, *, base_url: str, credentials: dict[str, str]) -> AccountMetrics:
+        """Followers, follows and posts of the account (app.bsky.actor.getProfile, from the AppView)."""
+
+        def read(s: _Session) -> AccountMetrics:
+            profile = s.client.app.bsky.actor.get_profile(models.AppBskyActorGetProfile.Params(actor=s.did))
+            return AccountMetrics(followers=count(profile.followers_count), following=count(profile.follows_count),
+                                  posts=count(profile.posts_count))
+
+        return self._with_session(base_url, credentials, read)
+
+    def _record_gone(self, s: _Session, uri: str) -> bool:
+        at = self._parse_uri(uri)
+        params = models.ComAtprotoRepoGetRecord.Params(repo=at.hostname, collection=at.collection, rkey=at.rkey)
+        try:
+            s.client.com.atproto.repo.get_record(params)
+        except RequestErrorBase as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if _xrpc(exc)[0] in NOT_FOUND or status == 404:
+                return True
+            raise
+        return False
 
     # --- sessions ----------------------------------------------------------------------------
 

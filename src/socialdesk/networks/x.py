@@ -33,14 +33,17 @@ from socialdesk.networks import entities
 from socialdesk.networks.base import (
     TIMEOUT_SECONDS,
     AccountInfo,
+    AccountMetrics,
     Author,
     InboxEntry,
     InboxPage,
     MediaItem,
     NetworkError,
     OutgoingPost,
+    PostMetrics,
     Published,
     TokenRefresh,
+    count,
     scrub,
 )
 
@@ -234,6 +237,44 @@ class XAdapter:
         except NetworkError as exc:
             if exc.status != 404:
                 raise
+
+    def fetch_metrics(self, *, base_url: str, credentials: dict[str, str],
+                      remote_ids: list[str]) -> dict[str, PostMetrics]:
+        """Counts of these posts (GET /2/tweets?ids=, 100 a request): ``public_metrics`` (likes,
+        reposts, replies, quotes, impressions) and, where X gives them to the author (posts of the last
+        30 days), ``non_public_metrics`` (impressions, link clicks). A post X reports as not found was
+        deleted (``gone``); other errors about one post leave it out."""
+        out: dict[str, PostMetrics] = {}
+        wanted = [r for r in dict.fromkeys(str(r) for r in remote_ids)]
+        bad = [r for r in wanted if not r.isdigit()]
+        if bad:
+            raise NetworkError(f"{bad[0]!r} is not an X post id", permanent=True)
+        with self._calls(base_url, credentials) as http:
+            for start in range(0, len(wanted), METRICS_BATCH):
+                chunk = wanted[start:start + METRICS_BATCH]
+                page = self._answer(http.get("/2/tweets", params={"ids": ",".join(chunk), **METRICS_PARAMS}),
+                                    credentials)
+                for tweet in _listed(page):
+                    if isinstance(tweet, dict) and str(tweet.get("id")) in chunk:
+                        out[str(tweet["id"])] = _post_metrics(tweet)
+                for error in page.get("errors") or []:
+                    if not isinstance(error, dict):
+                        continue
+                    gone_id = str(error.get("resource_id") or error.get("value") or "")
+                    if gone_id in chunk and gone_id not in out and str(error.get("type", "")).endswith(
+                            "/resource-not-found"):
+                        out[gone_id] = PostMetrics(remote_id=gone_id, gone=True)
+        return out
+
+    def fetch_account(self, *, base_url: str, credentials: dict[str, str]) -> AccountMetrics:
+        """Followers, following and posts of the token's account (GET /2/users/me, ``public_metrics``)."""
+        with self._calls(base_url, credentials) as http:
+            data = self._answer(http.get("/2/users/me", params={"user.fields": "public_metrics"}), credentials)
+        metrics = (data.get("data") or {}).get("public_metrics") or {}
+        extra = {k: v for k, v in ((k, count(metrics.get(k))) for k in ("listed_count", "like_count")) if v is not None}
+        return AccountMetrics(followers=count(metrics.get("followers_count")),
+                              following=count(metrics.get("following_count")),
+                              posts=count(metrics.get("tweet_count")), extra=extra)
 
     def refresh(self, *, base_url: str, credentials: dict[str, str]) -> TokenRefresh | None:
         """POST /2/oauth2/token with the refresh token (X access tokens last two hours). Public clients
@@ -631,6 +672,26 @@ def _readable_dm(event: dict, users: dict[str, dict], skipped: list[str]) -> Inb
         thread_root=f"dm:{conversation}",
         extra={"dm_conversation_id": conversation},  # a reply: POST /2/dm_conversations/{id}/messages
     )
+
+
+# -- metrics ---------------------------------------------------------------------------------------
+
+METRICS_BATCH = 100  # ids per GET /2/tweets (X's maximum)
+METRICS_PARAMS = {"tweet.fields": "public_metrics,non_public_metrics"}
+
+
+def _post_metrics(tweet: dict) -> PostMetrics:
+    """A post's counts: ``non_public_metrics`` (the author's own, when X gives them) before the public ones."""
+    public = tweet.get("public_metrics") if isinstance(tweet.get("public_metrics"), dict) else {}
+    private = tweet.get("non_public_metrics") if isinstance(tweet.get("non_public_metrics"), dict) else {}
+    impressions = count(private.get("impression_count"))
+    extra = {k: v for k, v in (("bookmarks", count(public.get("bookmark_count"))),
+                               ("profile_clicks", count(private.get("user_profile_clicks")))) if v is not None}
+    return PostMetrics(
+        remote_id=str(tweet["id"]), likes=count(public.get("like_count")), reposts=count(public.get("retweet_count")),
+        replies=count(public.get("reply_count")), quotes=count(public.get("quote_count")),
+        impressions=impressions if impressions is not None else count(public.get("impression_count")),
+        link_clicks=count(private.get("url_link_clicks")), extra=extra)
 
 
 # -- small helpers ---------------------------------------------------------------------------------
