@@ -58,6 +58,9 @@ class Settings(BaseSettings):
         default=30.0, ge=0, description="Wait before the first retry of a handoff; doubles each time"
     )
     handoff_timeout_seconds: float = Field(default=10.0, gt=0, description="Timeout of one webhook or SMTP delivery")
+    analytics_window_days: int = Field(
+        default=30, ge=1, le=3650, description="Days after publishing during which a post's counts are collected daily"
+    )
 
     @field_validator("task_backend")
     @classmethod

@@ -1,5 +1,6 @@
 """Imports every domain's tables so metadata (and Alembic) sees them all."""
 
+from socialdesk.analytics import models as analytics_models  # noqa: F401
 from socialdesk.auth import models as auth_models  # noqa: F401
 from socialdesk.channels import models as channels_models  # noqa: F401
 from socialdesk.clients import models as clients_models  # noqa: F401
