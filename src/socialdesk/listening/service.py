@@ -308,6 +308,9 @@ def ingest(*, session: Session, source: str, posts: Sequence[IncomingMention],
         return result
     bumps = _group_duplicates(session, fresh)
     _store(session, result, fresh, bumps)
+    from socialdesk.crisis import tasks as crisis_tasks  # crisis detection reads these tables
+
+    crisis_tasks.after_ingest(session, result.per_client)  # runs once this batch commits
     return result
 
 
