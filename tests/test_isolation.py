@@ -110,6 +110,13 @@ def _failed_reply(world: World) -> int:
                                     status="failed", error="walk"))
 
 
+def _listening_query(world: World) -> int:
+    from socialdesk.listening.models import ListeningQuery
+
+    return world._insert(ListeningQuery(client_id=world.a_id, name=f"Walk query {unique()}", topic="brand",
+                                        text="alpha", enabled=True))
+
+
 # Path parameter name -> its value on client A (fresh objects for calls that change or delete).
 PARAMS = {
     "client_id": lambda w, p, m, path: w.a_id,
@@ -129,8 +136,10 @@ PARAMS = {
     "reply_id": lambda w, p, m, path: _failed_reply(w),
     "media_id": lambda w, p, m, path: w.fresh_media() if m in WRITE_METHODS else w.media_id,
     "target_id": lambda w, p, m, path: _push_target(w, p),
+    "query_id": lambda w, p, m, path: _listening_query(w),
 }
-MULTIPART = {"POST /api/clients/{client_id}/media", "POST /api/clients/{client_id}/posts/import"}
+MULTIPART = {"POST /api/clients/{client_id}/media", "POST /api/clients/{client_id}/posts/import",
+             "POST /api/clients/{client_id}/listening/import"}
 # The state a fresh post needs for an action to be possible (default: a draft).
 POST_STATE_FOR = {"request-changes": "approved", "unschedule": "scheduled", "retry": "failed"}
 
@@ -222,6 +231,13 @@ SAMPLES = {
     "POST /api/clients/{client_id}/posts/import": lambda w, p: {"__files__": {"file": (
         "posts.csv", f"date,time,channels,text\n2099-06-01,09:00,{w.channel_name()},Walk import\n".encode(), "text/csv")}},
     "POST /api/clients/{client_id}/publishing/feed/rotate": lambda w, p: None,
+    "POST /api/clients/{client_id}/listening/queries": lambda w, p: {"name": f"Walk {unique()}", "topic": "brand",
+                                                                     "text": "alpha OR orchard"},
+    "POST /api/clients/{client_id}/listening/queries/check": lambda w, p: {"text": "alpha NEAR/3 cider"},
+    "PATCH /api/clients/{client_id}/listening/queries/{query_id}": lambda w, p: {"enabled": False},
+    "POST /api/clients/{client_id}/listening/import": lambda w, p: {"__files__": {"file": (
+        "mentions.jsonl", f'{{"remote_id": "{unique("walk")}", "text": "alpha walk", '
+                          '"created_at": "2026-11-02T09:00:00Z"}\n'.encode(), "application/x-ndjson")}},
 }
 
 

@@ -1,0 +1,176 @@
+"""JSON routes of listening: a client's queries, the syntax check, its mentions, and file imports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from socialdesk.clients import service as clients_service
+from socialdesk.kit.authz import Principal
+from socialdesk.kit.errors import InvalidInput
+from socialdesk.listening import importing
+from socialdesk.listening import service as listening
+from socialdesk.listening.permissions import LISTENING_CHECK, LISTENING_IMPORT, LISTENING_MANAGE, LISTENING_VIEW
+from socialdesk.listening.query import QuerySyntaxError, caret, parse
+from socialdesk.listening.schemas import (
+    MentionOut,
+    MentionPage,
+    QueryCheckIn,
+    QueryCheckOut,
+    QueryIn,
+    QueryOut,
+    QueryPatch,
+    Sentiment,
+    Topic,
+)
+from socialdesk.web.deps import RowId, get_db, require
+
+router = APIRouter(prefix="/api/clients/{client_id}/listening", tags=["listening"])
+DB = Annotated[Session, Depends(get_db)]
+
+
+@router.get("/queries", response_model=list[QueryOut])
+def list_queries(client_id: RowId, session: DB, _: Principal = Depends(require(LISTENING_VIEW))):
+    clients_service.get(session=session, client_id=client_id)
+    return listening.list_queries(session=session, client_id=client_id)
+
+
+@router.post("/queries", response_model=QueryOut, status_code=201)
+def create_query(client_id: RowId, data: QueryIn, session: DB,
+                 principal: Principal = Depends(require(LISTENING_MANAGE))):
+    """Add a query; a syntax error answers 422 on ``text`` with the position of the problem."""
+    clients_service.get(session=session, client_id=client_id)
+    return listening.create_query(session=session, client_id=client_id, data=data, user_id=principal.user_id)
+
+
+@router.post("/queries/check", response_model=QueryCheckOut)
+def check_query(client_id: RowId, data: QueryCheckIn, session: DB, _: Principal = Depends(require(LISTENING_CHECK))):
+    """Parse a query without storing it: how it is understood, or where and why it is wrong."""
+    clients_service.get(session=session, client_id=client_id)
+    try:
+        node = parse(data.text)
+    except QuerySyntaxError as exc:
+        return QueryCheckOut(ok=False, error=exc.reason, position=exc.position, caret=caret(data.text, exc.position))
+    return QueryCheckOut(ok=True, parsed=str(node))
+
+
+@router.get("/queries/{query_id}", response_model=QueryOut)
+def get_query(client_id: RowId, query_id: RowId, session: DB, _: Principal = Depends(require(LISTENING_VIEW))):
+    return listening.get_query(session=session, client_id=client_id, query_id=query_id)
+
+
+@router.patch("/queries/{query_id}", response_model=QueryOut)
+def update_query(client_id: RowId, query_id: RowId, data: QueryPatch, session: DB,
+                 _: Principal = Depends(require(LISTENING_MANAGE))):
+    """Change any of name, topic, text and enabled (a switched-off query keeps its mentions)."""
+    return listening.update_query(session=session, client_id=client_id, query_id=query_id, data=data)
+
+
+@router.delete("/queries/{query_id}", status_code=204)
+def delete_query(client_id: RowId, query_id: RowId, session: DB, _: Principal = Depends(require(LISTENING_MANAGE))):
+    """Delete the query and its matches."""
+    listening.delete_query(session=session, client_id=client_id, query_id=query_id)
+    return Response(status_code=204)
+
+
+@router.get("/mentions", response_model=MentionPage)
+def mentions(client_id: RowId, session: DB, _: Principal = Depends(require(LISTENING_VIEW)),
+             query_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None, topic: Topic | None = None,
+             sentiment: Sentiment | None = None, lang: Annotated[str | None, Query(max_length=20)] = None,
+             source: Annotated[str | None, Query(max_length=40)] = None, since: datetime | None = None,
+             until: datetime | None = None, include_duplicates: bool = False,
+             cursor: Annotated[str | None, Query(max_length=80)] = None,
+             limit: Annotated[int, Query(ge=1, le=200)] = 50):
+    """The client's mentions, newest first, each once (near duplicates only with ``include_duplicates``);
+    ``next_cursor`` gives the older page. ``lang=en`` also finds ``en-gb``."""
+    clients_service.get(session=session, client_id=client_id)
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput.on(name, "needs a time zone, like 2026-11-02T09:00:00Z")
+    views, next_cursor = listening.list_mentions(
+        session=session, client_id=client_id, query_id=query_id, topic=topic, sentiment=sentiment, lang=lang,
+        source=source, since=since, until=until, include_duplicates=include_duplicates, cursor=cursor, limit=limit)
+    out = [MentionOut.model_validate({**{c.key: getattr(v.mention, c.key) for c in v.mention.__table__.columns},
+                                      "queries": v.queries, "duplicate": v.duplicate, "copies": v.copies})
+           for v in views]
+    return MentionPage(mentions=out, next_cursor=next_cursor)
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+class ImportRowOut(BaseModel):
+    row: int
+    outcome: str
+    errors: list[dict]
+
+
+class ImportReportOut(BaseModel):
+    ok: bool
+    total: int
+    stored: int
+    duplicates: int
+    repeats: int
+    unmatched: int
+    rejected: int
+    message: str
+    rows: list[ImportRowOut]
+    errors: list[dict]
+
+
+async def _upload(request: Request) -> tuple[bytes, str]:
+    """The file of an import and its name: the ``file`` field of a multipart form, or the raw body."""
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidInput.on("file", "send the CSV or JSONL file as the multipart field 'file'")
+        return await upload.read(importing.MAX_BYTES + 1), upload.filename or ""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        chunks.append(chunk)
+        if size > importing.MAX_BYTES:
+            break
+    kind = request.headers.get("content-type", "").lower()
+    return b"".join(chunks), ("upload.jsonl" if "json" in kind else "upload.csv" if "csv" in kind else "")
+
+
+_FILE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}, "example": "remote_id,text,created_at,source,author_handle\n"
+                         "42,Loving the new Acme kettle,2026-11-02T09:00:00Z,mastodon,fan@example.social\n"},
+            "application/x-ndjson": {"schema": {"type": "string"}, "example":
+                                     '{"remote_id": "42", "text": "Loving Acme", "created_at": "2026-11-02T09:00:00Z"}\n'},
+            "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                               "properties": {"file": {"type": "string", "format": "binary"}}}},
+        },
+    }
+}
+
+
+@router.post("/import", response_model=ImportReportOut, openapi_extra=_FILE_BODY,
+             responses={422: {"description": "Nothing imported: the file or its header is wrong"}})
+def import_mentions(client_id: RowId, session: DB, _: Principal = Depends(require(LISTENING_IMPORT)),
+                    upload: tuple[bytes, str] = Depends(_upload)):
+    """Import mentions from a CSV or JSONL file (columns in the report's ``message`` when wrong), matched
+    against this client's enabled queries only. Good rows are stored even when others have errors; each
+    error names its row and column. Importing the same file again stores nothing twice."""
+    clients_service.get(session=session, client_id=client_id)
+    raw, filename = upload
+    if len(raw) > importing.MAX_BYTES:
+        raise InvalidInput.on("file", f"is larger than {importing.MAX_BYTES // 2**20} MB; import it with "
+                                      "`socialdesk listening import` or split it")
+    report = importing.import_text(session=session, client_id=client_id, text=importing.decode(raw),
+                                   filename=filename)
+    body = report.to_dict()
+    if not report.rows:
+        return JSONResponse({**body, "detail": report.message}, status_code=422)
+    return body
