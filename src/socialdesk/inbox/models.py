@@ -29,6 +29,8 @@ class Conversation(Base):
               *_LISTING_FILTERS),
         Index("ix_inbox_conversations_assignee_activity", "assignee_id", "last_activity_at", "id", "client_id",
               "channel_id", *(c for c in _LISTING_FILTERS if c != "assignee_id")),
+        Index("ix_inbox_conversations_channel_activity", "channel_id", "last_activity_at", "id", "client_id",
+              *_LISTING_FILTERS),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -70,6 +72,7 @@ class InboxItem(Base):
     __table_args__ = (
         UniqueConstraint("channel_id", "remote_id"),
         Index("ix_inbox_items_conversation_latest", "conversation_id", "id"),  # a conversation's newest item
+        Index("ix_inbox_items_author", "client_id", "author_remote_id", "created_at"),  # a person's history
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -279,8 +279,11 @@ def list_conversations(
     if before is not None:
         conditions.append(Conversation.last_activity_at < before)
     newest_first = (Conversation.last_activity_at.desc(), Conversation.id.desc())
-    if len(ids) == 1:
-        query = select(Conversation).where(Conversation.client_id == ids[0], *conditions)
+    if channel_id is not None or len(ids) == 1:
+        # One client, or one channel (which belongs to one client): its own ordered index answers, and
+        # the client condition only keeps out a channel of a client the person does not work on.
+        client = Conversation.client_id == ids[0] if len(ids) == 1 else Conversation.client_id.in_(ids)
+        query = select(Conversation).where(client, *conditions)
         return list(session.scalars(query.order_by(*newest_first).limit(limit)))
     # Neither SQLite nor PostgreSQL can merge the index ranges of an IN-list in order: they read every
     # matching row and sort. So: no client condition when nobody else has conversations (a director), a
