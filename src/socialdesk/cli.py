@@ -19,6 +19,7 @@ from socialdesk.demo.cli import demo
 from socialdesk.inbox.cli import app as inbox_app
 from socialdesk.kit.cli import ErrorReportingGroup, console, database, fail
 from socialdesk.listening.cli import app as listening_app
+from socialdesk.listening.cli import app as listening_app
 from socialdesk.migrations.runner import current
 from socialdesk.networks.cli import app as text_app
 from socialdesk.publishing.cli import app as publish_app
@@ -39,6 +40,7 @@ app.add_typer(publish_app, name="publish")
 app.add_typer(inbox_app, name="inbox")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(crisis_app, name="crisis")
+app.add_typer(listening_app, name="listening")
 app.add_typer(listening_app, name="listening")
 app.command("demo")(demo)
 
