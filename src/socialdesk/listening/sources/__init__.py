@@ -121,6 +121,9 @@ def html_to_text(markup: str, *, limit: int | None = None) -> str:
     parser = _TextOf()
     try:
         parser.feed(markup)
+        cut = parser.rawdata.find("<")  # an unfinished tag at the end is markup, not text
+        if cut >= 0:
+            parser.rawdata = parser.rawdata[:cut]
         parser.close()
     except (AssertionError, ValueError):  # html.parser gives up on some broken markup: keep what it read
         pass
