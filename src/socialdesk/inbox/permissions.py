@@ -14,6 +14,10 @@ INBOX_ALL = permission(
     "inbox.all", scope=Scope.USER, writes=False,
     description="The inbox across every client you work on (never clients you only approve for)",
 )
+INBOX_BULK = permission(
+    "inbox.bulk", scope=Scope.USER, writes=True,
+    description="Triage many conversations at once (each only on a client where you may triage; all or nothing)",
+)
 INBOX_SETTINGS = permission(
     "inbox.settings", scope=Scope.CLIENT, roles={Role.MANAGER}, writes=True,
     description="Change a client's inbox rules: response-time promise and clock, urgency, outside-hours reply, "
@@ -38,10 +42,6 @@ SAVED_REPLIES_MANAGE = permission(
 SAVED_REPLIES_VIEW = permission(
     "inbox.saved_replies.view", scope=Scope.CLIENT, roles={Role.MANAGER, Role.COMMUNITY_MANAGER}, writes=False,
     description="List the client's saved replies",
-)
-INBOX_BULK = permission(
-    "inbox.bulk", scope=Scope.USER, writes=True,
-    description="Triage many conversations at once (each only on a client where you may triage; all or nothing)",
 )
 INBOX_HANDOFF = permission(
     "inbox.handoff", scope=Scope.CLIENT, roles={Role.MANAGER, Role.COMMUNITY_MANAGER}, writes=True,
