@@ -11,6 +11,7 @@ import logging
 import typer
 from sqlalchemy.engine import make_url
 
+from socialdesk.analytics.cli import app as analytics_app
 from socialdesk.clients.cli import app as clients_app
 from socialdesk.config import get_settings
 from socialdesk.crisis.cli import app as crisis_app
@@ -36,6 +37,7 @@ app.add_typer(vault_app, name="vault")
 app.add_typer(text_app, name="text")
 app.add_typer(publish_app, name="publish")
 app.add_typer(inbox_app, name="inbox")
+app.add_typer(analytics_app, name="analytics")
 app.add_typer(crisis_app, name="crisis")
 app.add_typer(listening_app, name="listening")
 app.command("demo")(demo)

@@ -22,7 +22,8 @@ from socialdesk.config import Settings, get_settings
 from socialdesk.db import Database
 
 log = logging.getLogger("socialdesk.tasks")
-TASK_MODULES = ("socialdesk.team.tasks", "socialdesk.inbox.tasks", "socialdesk.notify.tasks", "socialdesk.crisis.tasks")
+TASK_MODULES = ("socialdesk.analytics.tasks",
+                "socialdesk.team.tasks", "socialdesk.inbox.tasks", "socialdesk.notify.tasks", "socialdesk.crisis.tasks")
 
 
 def get_huey(settings: Settings, *, name: str = "socialdesk") -> Huey:

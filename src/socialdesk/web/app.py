@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     def healthz() -> dict:
         return {"status": "ok", "version": socialdesk.__version__}
 
+    from socialdesk.analytics import api as analytics_api
     from socialdesk.auth import api as auth_api, views as auth_views
     from socialdesk.channels import api as channels_api, views as channels_views
     from socialdesk.clients import api as clients_api, views as clients_views
@@ -109,7 +110,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from socialdesk.publishing import api as publishing_api, views as publishing_views
     from socialdesk.team import api as team_api, views as team_views
 
-    for module in (auth_api, clients_api, channels_api, team_api, publishing_api, inbox_api, auth_views, clients_views,
+    for module in (analytics_api, auth_api, clients_api, channels_api, team_api, publishing_api, inbox_api,
+                   auth_views, clients_views,
                    channels_views, team_views, publishing_views, inbox_views, notify_api, notify_views,
                    listening_api):
         app.include_router(module.router)
