@@ -8,6 +8,7 @@ hit each rule, a hypothesis property and long texts. Any single difference fails
 from __future__ import annotations
 
 import ast
+import csv
 import random
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from socialdesk.inbox import sentiment
 from socialdesk.inbox.vader_fast import EMOJIS, LEXICON, compound
 
 STOCK = vs.SentimentIntensityAnalyzer()
+LABELLED = Path(__file__).parent / "data" / "sentiment_labelled.csv"
 
 
 def stock(text: str) -> float:
@@ -243,3 +245,22 @@ def test_labels_follow_the_cutoffs():
     assert sentiment.score("I love this, thank you!") == (stock("I love this, thank you!"), "positive")
     assert sentiment.score("Worst support ever, still broken")[1] == "negative"
     assert sentiment.score("The store opens at 9 on Monday")[1] == "neutral"
+
+
+# ---- the labelled set -----------------------------------------------------------------------------
+
+
+def read_labelled() -> list[tuple[str, str]]:
+    with LABELLED.open(encoding="utf-8", newline="") as f:
+        rows = [line for line in f if not line.startswith("#")]
+    return [(r["text"], r["label"]) for r in csv.DictReader(rows)]
+
+
+def test_labelled_set_is_well_formed_and_scores_identically():
+    rows = read_labelled()
+    assert len(rows) >= 300
+    assert {label for _, label in rows} == set(sentiment.LABELS)
+    assert len({text for text, _ in rows}) == len(rows), "duplicate texts"
+    counts = {label: sum(1 for _, lab in rows if lab == label) for label in sentiment.LABELS}
+    assert min(counts.values()) >= 60, counts
+    assert_identical(text for text, _ in rows)
