@@ -71,7 +71,7 @@ class SettingsOut(BaseModel):
 class TrackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channel_id: int = Field(ge=1, le=2**31 - 1)
-    remote_id: Annotated[NoNul, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    remote_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NoNul]
     until: date = Field(description="Read the post's counts daily until this day (included)")
 
 

@@ -1,0 +1,161 @@
+"""CSV import of post metrics and paid results through the API: strict columns, every row's errors
+by row and column (wrong currency, negative spend, unparseable dates, thousands separators),
+nothing written when a row fails, and the same file twice changes nothing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from socialdesk.analytics.models import PaidResult, PostMetricSnapshot
+
+
+def _client(owner_client) -> int:
+    response = owner_client.post("/api/clients", json={"name": "Harbor & Vine", "timezone": "UTC"})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def _send(owner_client, cid, kind, text):
+    return owner_client.post(f"/api/clients/{cid}/analytics/import/{kind}", content=text.encode(),
+                             headers={"content-type": "text/csv"})
+
+
+METRICS = ("date,network,post_id,likes,reposts,replies,impressions,link_clicks\n"
+           "2025-06-01,instagram,C8xYz,120,4,9,3400,\n"
+           "2025-06-02,instagram,C8xYz,131,4,11,4100,17\n")
+
+
+def test_post_metrics_import_stores_empty_cells_as_unknown_and_a_second_import_changes_nothing(owner_client,
+                                                                                              session):
+    cid = _client(owner_client)
+    first = _send(owner_client, cid, "metrics", METRICS)
+    assert first.status_code == 200, first.text
+    assert (first.json()["created"], first.json()["updated"], first.json()["unchanged"]) == (2, 0, 0)
+    rows = list(session.scalars(select(PostMetricSnapshot).where(PostMetricSnapshot.client_id == cid)
+                                .order_by(PostMetricSnapshot.day)))
+    assert [(r.likes, r.impressions, r.link_clicks, r.quotes, r.source) for r in rows] == [
+        (120, 3400, None, None, "import"), (131, 4100, 17, None, "import")]
+
+    again = _send(owner_client, cid, "metrics", METRICS)
+    assert (again.json()["created"], again.json()["updated"], again.json()["unchanged"]) == (0, 0, 2)
+    changed = _send(owner_client, cid, "metrics", METRICS.replace("131,4,11", "135,4,11"))
+    assert (changed.json()["created"], changed.json()["updated"], changed.json()["unchanged"]) == (0, 1, 1)
+    session.commit()  # end the read transaction: see what the app committed meanwhile
+    assert session.scalar(select(PostMetricSnapshot.likes).where(PostMetricSnapshot.client_id == cid,
+                                                                 PostMetricSnapshot.day == rows[1].day)) == 135
+
+    series = owner_client.get(f"/api/clients/{cid}/analytics/series/post", params={
+        "network": "instagram", "remote_id": "C8xYz", "metric": "likes", "start": "2025-06-01", "end": "2025-06-03"})
+    assert series.status_code == 200, series.text
+    body = series.json()
+    assert [p["value"] for p in body["points"]] == [120, 135, None]
+    assert body["delta"]["change"] == 15 and body["points"][2]["state"] == "gap"
+
+
+def test_bad_rows_are_named_by_row_and_column_and_nothing_is_written(owner_client, session):
+    cid = _client(owner_client)
+    text = ("date,network,post_id,likes,impressions\n"
+            "2025-06-01,instagram,A1,12,100\n"
+            "06/02/2025,instagram,A2,3,\n"
+            "2025-06-03,,A3,-4,1.234\n"
+            "2025-06-04,instagram,,7,1x\n"
+            "2999-01-01,instagram,A5,1,1\n"
+            "2025-06-01,instagram,A1,13,100\n")
+    response = _send(owner_client, cid, "metrics", text)
+    assert response.status_code == 422
+    body = response.json()
+    errors = {e["field"]: e["message"] for e in body["errors"]}
+    assert "is not a date YYYY-MM-DD" in errors["row 3.date"]
+    assert "missing" in errors["row 4.network"]
+    assert "negative" in errors["row 4.likes"]
+    assert "without thousands separators (1234)" in errors["row 4.impressions"]
+    assert "missing" in errors["row 5.post_id"] and "not a whole number" in errors["row 5.impressions"]
+    assert "in the future" in errors["row 6.date"]
+    assert "as row 2" in errors["row 7.post_id"]
+    assert body["created"] == 0 and "nothing was imported: 5 of 6 rows" in body["message"]
+    assert session.scalar(select(PostMetricSnapshot.id).where(PostMetricSnapshot.client_id == cid)) is None
+
+
+@pytest.mark.parametrize("header, problem", [
+    ("date,network,likes", "missing: post_id"),
+    ("date,network,post_id,channel", "no metric column"),
+    ("date,network,post_id,likes,favs", "unknown: 'favs'"),
+    ("date,network,post_id,likes,likes", "repeated: likes"),
+])
+def test_a_wrong_header_is_refused_naming_the_columns(owner_client, header, problem):
+    cid = _client(owner_client)
+    response = _send(owner_client, cid, "metrics", header + "\n2025-06-01,x,1,2\n")
+    assert response.status_code == 422
+    assert problem in response.json()["detail"] and "expected the columns" in response.json()["detail"]
+
+
+PAID = ("date,network,campaign,ad,currency,spend,impressions,clicks,conversions\n"
+        "2025-06-01,meta,,Summer A,EUR,125.50,20000,340,12\n"
+        "2025-06-01,meta,,Summer B,EUR,0,1000,,\n")
+
+
+def test_paid_results_need_the_reporting_currency_and_reimport_replaces_nothing(owner_client, session):
+    cid = _client(owner_client)
+    refused = _send(owner_client, cid, "paid", PAID)
+    assert refused.status_code == 422 and "no reporting currency" in refused.json()["detail"]
+    assert owner_client.put(f"/api/clients/{cid}/analytics/settings", json={"currency": "XYZ"}).status_code == 422
+    assert owner_client.put(f"/api/clients/{cid}/analytics/settings", json={"currency": "eur"}).json() == {
+        "currency": "EUR"}
+
+    response = _send(owner_client, cid, "paid", PAID)
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 2
+    rows = list(session.scalars(select(PaidResult).where(PaidResult.client_id == cid).order_by(PaidResult.ad)))
+    assert [(r.ad, r.spend, r.clicks, r.conversions) for r in rows] == [
+        ("Summer A", Decimal("125.50"), 340, 12), ("Summer B", Decimal("0"), None, None)]
+    assert _send(owner_client, cid, "paid", PAID).json()["unchanged"] == 2
+    listed = owner_client.get(f"/api/clients/{cid}/analytics/paid",
+                              params={"start": "2025-06-01", "end": "2025-06-01"}).json()
+    assert sorted(Decimal(r["spend"]) for r in listed) == [Decimal("0"), Decimal("125.50")]
+
+
+def test_paid_rows_in_another_currency_or_with_bad_amounts_are_refused_row_by_row(owner_client, session):
+    cid = _client(owner_client)
+    owner_client.put(f"/api/clients/{cid}/analytics/settings", json={"currency": "JPY"})
+    text = ("date,network,campaign,currency,spend\n"
+            "2025-06-01,meta,,USD,10.00\n"
+            "2025-06-01,meta,,JPY,-500\n"
+            "2025-06-02,meta,,JPY,\"1,200\"\n"
+            "2025-06-03,meta,,JPY,1200.5\n"
+            "2025-06-04,meta,Launch,JPY,100\n"
+            "2025-06-05,meta,,ABC,100\n"
+            "2025-13-01,meta,,JPY,100\n")
+    response = _send(owner_client, cid, "paid", text)
+    assert response.status_code == 422
+    errors = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert "USD is not the client's reporting currency JPY" in errors["row 2.currency"]
+    assert "no exchange rate is guessed" in errors["row 2.currency"]
+    assert "negative" in errors["row 3.spend"]
+    assert "without thousands separators" in errors["row 4.spend"]
+    assert "JPY has 0" in errors["row 5.spend"]
+    assert "no campaign named 'Launch'" in errors["row 6.campaign"]
+    assert "not an ISO 4217" in errors["row 7.currency"]
+    assert "not a date" in errors["row 8.date"]
+    assert session.scalar(select(PaidResult.id).where(PaidResult.client_id == cid)) is None
+
+
+def test_importing_and_reading_follow_the_roles(world, client):
+    """Analysts import, client approvers read their client's figures but never import."""
+    cid = world.a_id
+    analyst, approver = world.people["analyst"], world.people["client_approver"]
+    creator = world.people["content_creator"]
+    ok = client.post(f"/api/clients/{cid}/analytics/import/metrics", content=METRICS.encode(),
+                     headers={**analyst.headers, "content-type": "text/csv"})
+    assert ok.status_code == 200, ok.text
+    assert client.post(f"/api/clients/{cid}/analytics/import/metrics", content=METRICS.encode(),
+                       headers={**creator.headers, "content-type": "text/csv"}).status_code == 403
+    assert client.post(f"/api/clients/{cid}/analytics/import/metrics", content=METRICS.encode(),
+                       headers={**approver.headers, "content-type": "text/csv"}).status_code == 403
+    seen = client.get(f"/api/clients/{cid}/analytics/posts", params={"start": "2025-06-01", "end": "2025-06-02"},
+                      headers=approver.headers)
+    assert seen.status_code == 200 and [r["likes"] for r in seen.json()] == [120, 131]
+    outsider = world.people["outsider"]
+    assert client.get(f"/api/clients/{cid}/analytics/posts", headers=outsider.headers).status_code == 404
