@@ -19,6 +19,7 @@ from socialdesk.listening import service as listening_service
 from socialdesk.listening.models import ListeningSource, Mention
 from socialdesk.listening.schemas import QueryIn
 from socialdesk.listening.sources import SourceError, SourceState, feeds, html_to_text, mastodon_timeline, runner
+from test_cli import cli  # noqa: F401 - the fixture
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel>
@@ -482,3 +483,130 @@ def test_a_source_refused_at_fetch_time_waits_long_and_says_why(database, sessio
     assert not outcome.ok and "private or loopback" in outcome.report
     assert outcome.next_at == now + timedelta(seconds=runner.PERMANENT_RETRY)
     assert server.requests == []
+
+
+# -- the API: sources per client and agency-wide -------------------------------------------------------
+
+def test_sources_are_added_listed_and_removed_per_client_and_checked(client, world, server):
+    server.routes["/rss"] = static(RSS)
+    base = f"/api/clients/{world.a_id}/listening/sources"
+    manager = world["manager"].headers
+    made = client.post(base, json={"kind": "rss", "url": server.url("/rss"), "every_minutes": 30}, headers=manager)
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert body["kind"] == "rss" and body["client_id"] == world.a_id and body["enabled"]
+    assert body["config"] == {"url": server.url("/rss"), "every_minutes": 30} and body["failures"] == 0
+    timeline = client.post(base, json={"kind": "mastodon", "instance": "https://mastodon.example/",
+                                       "tags": ["#Cider", "orchard"]}, headers=manager)
+    assert timeline.status_code == 201 and timeline.json()["config"]["tags"] == ["cider", "orchard"]
+    listed = client.get(base, headers=world["content_creator"].headers)
+    assert [s["id"] for s in listed.json()] == [body["id"], timeline.json()["id"]]
+    # Errors name the field.
+    for payload, field in [({"kind": "rss"}, "url"), ({"kind": "rss", "url": "ftp://x.example/feed"}, "url"),
+                           ({"kind": "mastodon", "instance": "https://m.example", "tags": ["no spaces"]}, "tags"),
+                           ({"kind": "rss", "url": "https://e.example/f", "tags": ["x"]}, "tags"),
+                           ({"kind": "bluesky"}, "kind")]:
+        refused = client.post(base, json=payload, headers=manager)
+        assert refused.status_code == 422, (payload, refused.text)
+        assert field in refused.text, refused.text
+    clash = client.post(base, json={"kind": "rss", "url": server.url("/rss"), "name": body["name"].upper()},
+                        headers=manager)
+    assert clash.status_code == 409 and "name" in clash.text
+    # Another client's people see nothing of A's sources; an approver is refused; a creator cannot add.
+    assert client.get(f"/api/clients/{world.b_id}/listening/sources", headers=world["outsider"].headers).json() == []
+    assert client.get(base, headers=world["outsider"].headers).status_code == 404
+    assert client.delete(f"/api/clients/{world.b_id}/listening/sources/{body['id']}",
+                         headers=world["outsider"].headers).status_code == 404
+    assert client.get(base, headers=world["client_approver"].headers).status_code in (403, 404)
+    assert client.post(base, json={"kind": "rss", "url": server.url("/x")},
+                       headers=world["content_creator"].headers).status_code == 403
+    assert client.delete(f"{base}/{body['id']}", headers=manager).status_code == 204
+    assert [s["id"] for s in client.get(base, headers=manager).json()] == [timeline.json()["id"]]
+
+
+def test_agency_sources_are_for_directors(client, world):
+    url = "/api/listening/sources"
+    made = client.post(url, json={"kind": "bluesky"}, headers=world["director"].headers)
+    assert made.status_code == 201, made.text
+    assert made.json()["config"] == {"url": "wss://jetstream2.us-east.bsky.network/subscribe"}
+    assert made.json()["client_id"] is None
+    assert client.post(url, json={"kind": "bluesky", "url": "https://not-a-socket.example"},
+                       headers=world["owner"].headers).status_code == 422
+    assert client.get(url, headers=world["manager"].headers).status_code == 403
+    assert client.post(url, json={"kind": "rss", "url": "https://e.example/f"},
+                       headers=world["manager"].headers).status_code == 403
+    assert [s["id"] for s in client.get(url, headers=world["owner"].headers).json()] == [made.json()["id"]]
+    # An agency source is not a client's, nor the other way round.
+    assert client.delete(f"/api/clients/{world.a_id}/listening/sources/{made.json()['id']}",
+                         headers=world["manager"].headers).status_code == 404
+    assert client.delete(f"{url}/{made.json()['id']}", headers=world["director"].headers).status_code == 204
+
+
+def test_with_private_addresses_not_allowed_the_api_refuses_loopback_feeds(settings, database, world, server):
+    from fastapi.testclient import TestClient
+
+    from socialdesk.web.app import create_app
+
+    strict = settings.model_copy(update={"allow_private_urls": False})
+    with TestClient(create_app(strict, database)) as strict_client:
+        base = f"/api/clients/{world.a_id}/listening/sources"
+        for url in (server.url("/rss"), server.url("/rss", "localhost")):
+            refused = strict_client.post(base, json={"kind": "rss", "url": url}, headers=world["manager"].headers)
+            assert refused.status_code == 422 and "private or loopback" in refused.text
+            assert '"url"' in refused.text or "url:" in refused.text
+        refused = strict_client.post(base, json={"kind": "mastodon", "instance": "http://localhost:3000"},
+                                     headers=world["manager"].headers)
+        assert refused.status_code == 422 and "instance" in refused.text
+    assert server.requests == []
+
+
+# -- the background task and the command line --------------------------------------------------------------
+
+def test_the_minute_task_polls_the_due_sources_into_listening(settings, monkeypatch, database, session, server):
+    from test_cli import point_settings_at
+
+    from socialdesk.config import get_settings
+    from socialdesk.tasks import load_tasks
+
+    point_settings_at(monkeypatch, settings)
+    monkeypatch.setenv("SOCIALDESK_ALLOW_PRIVATE_URLS", "true")
+    get_settings.cache_clear()
+    try:
+        load_tasks()
+        from socialdesk.listening import tasks
+
+        monkeypatch.setattr(tasks.huey, "immediate", True)
+        _listening_client(session, "roaster")
+        server.routes["/rss"] = static(RSS)
+        server.routes["/down"] = lambda request: (500, {}, b"oops")
+        good = listening_service.source_state(session=session, name="good", kind="rss",
+                                              config={"url": server.url("/rss")})
+        bad = listening_service.source_state(session=session, name="bad", kind="rss",
+                                             config={"url": server.url("/down")})
+        off = listening_service.source_state(session=session, name="off", kind="rss",
+                                             config={"url": server.url("/rss")})
+        off.enabled = False
+        session.commit()
+        assert tasks.poll_due.call_local() == 2
+        assert tasks.poll_due.call_local() == 0  # nothing due until the interval or the back-off has passed
+        with database.session() as s:
+            assert s.query(Mention).filter(Mention.source == "rss").count() == 1
+            assert "1 stored" in s.get(ListeningSource, good.id).last_report
+            failed = s.get(ListeningSource, bad.id)
+            assert "500" in failed.last_error and runner.schedule(failed)[1] == 1
+            assert s.get(ListeningSource, off.id).last_run_at is None
+    finally:
+        get_settings.cache_clear()
+
+
+def test_socialdesk_listening_poll_says_what_each_source_gave(cli, monkeypatch, session, server):
+    monkeypatch.setenv("SOCIALDESK_ALLOW_PRIVATE_URLS", "true")  # the feed is served on loopback
+    server.routes["/rss"] = static(RSS)
+    source = listening_service.source_state(session=session, name="cli feed", kind="rss",
+                                            config={"url": server.url("/rss")})
+    session.commit()
+    result = cli("listening", "poll")
+    assert result.exit_code == 0, result.output
+    assert "cli feed" in result.output and "ok" in result.output and "2 received" in result.output
+    missing = cli("listening", "poll", "--source", str(source.id + 100))
+    assert missing.exit_code != 0 and "no enabled feed" in missing.output

@@ -75,6 +75,8 @@ def migrate() -> None:
 def worker(
     workers: int = typer.Option(2, min=1, help="Worker threads for background tasks."),
     publish_threads: int = typer.Option(8, min=0, help="Threads publishing due posts (0: this worker does not publish)."),
+    stream: bool = typer.Option(True, "--stream/--no-stream",
+                                help="Also read the Bluesky firehose for listening (one worker is enough)."),
 ) -> None:
     """Run the background task consumer for the configured backend (SOCIALDESK_TASK_BACKEND) and the
     publishing dispatcher. Run as many workers, on as many machines, as needed: each post is claimed
@@ -94,6 +96,13 @@ def worker(
         from socialdesk.publishing.dispatch import start_in_thread
 
         start_in_thread(make_dispatcher(Database(settings.resolved_database_url), threads=publish_threads))
+    if stream:
+        import threading
+
+        from socialdesk.db import Database
+        from socialdesk.listening.tasks import start_streams
+
+        start_streams(Database(settings.resolved_database_url), threading.Event())
     console.print(f"Consuming the {settings.task_backend} task queue with {workers} workers"
                   f" and publishing with {publish_threads} threads; Ctrl-C stops.")
     huey.create_consumer(workers=workers, periodic=True).run()

@@ -174,3 +174,60 @@ def import_mentions(client_id: RowId, session: DB, _: Principal = Depends(requir
     if not report.rows:
         return JSONResponse({**body, "detail": report.message}, status_code=422)
     return body
+
+
+# --- sources: what is listened to (feeds, Mastodon timelines; the Bluesky firehose agency-wide) ----------
+
+from socialdesk.config import Settings  # noqa: E402 - this section is self-contained
+from socialdesk.listening.permissions import (  # noqa: E402
+    LISTENING_AGENCY_SOURCES,
+    LISTENING_AGENCY_SOURCES_MANAGE,
+    LISTENING_SOURCES_MANAGE,
+    LISTENING_SOURCES_VIEW,
+)
+from socialdesk.listening.sources import service as sources  # noqa: E402
+from socialdesk.listening.sources.schemas import SourceIn, SourceOut  # noqa: E402
+from socialdesk.web.deps import get_settings  # noqa: E402
+
+agency_router = APIRouter(prefix="/api/listening", tags=["listening"])
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+@router.get("/sources", response_model=list[SourceOut])
+def list_sources(client_id: RowId, session: DB, _: Principal = Depends(require(LISTENING_SOURCES_VIEW))):
+    clients_service.get(session=session, client_id=client_id)
+    return [sources.to_out(r) for r in sources.list_sources(session=session, client_id=client_id)]
+
+
+@router.post("/sources", response_model=SourceOut, status_code=201)
+def create_source(client_id: RowId, data: SourceIn, session: DB, settings: AppSettings,
+                  _: Principal = Depends(require(LISTENING_SOURCES_MANAGE))):
+    """Listen to a feed or Mastodon timelines for this client (polled in the background; errors show on it)."""
+    clients_service.get(session=session, client_id=client_id)
+    return sources.to_out(sources.create_source(session=session, settings=settings, client_id=client_id, data=data))
+
+
+@router.delete("/sources/{source_id}", status_code=204)
+def delete_source(client_id: RowId, source_id: RowId, session: DB,
+                  _: Principal = Depends(require(LISTENING_SOURCES_MANAGE))):
+    sources.delete_source(session=session, client_id=client_id, source_id=source_id)
+    return Response(status_code=204)
+
+
+@agency_router.get("/sources", response_model=list[SourceOut])
+def list_agency_sources(session: DB, _: Principal = Depends(require(LISTENING_AGENCY_SOURCES))):
+    """Sources listened to for the whole agency (every client's queries match what they bring)."""
+    return [sources.to_out(r) for r in sources.list_sources(session=session, client_id=None)]
+
+
+@agency_router.post("/sources", response_model=SourceOut, status_code=201)
+def create_agency_source(data: SourceIn, session: DB, settings: AppSettings,
+                         _: Principal = Depends(require(LISTENING_AGENCY_SOURCES_MANAGE))):
+    return sources.to_out(sources.create_source(session=session, settings=settings, client_id=None, data=data))
+
+
+@agency_router.delete("/sources/{source_id}", status_code=204)
+def delete_agency_source(source_id: RowId, session: DB,
+                         _: Principal = Depends(require(LISTENING_AGENCY_SOURCES_MANAGE))):
+    sources.delete_source(session=session, client_id=None, source_id=source_id)
+    return Response(status_code=204)

@@ -80,3 +80,58 @@ def queries(
         else:
             console.print("No listening queries yet; add them in the app or with POST "
                           "/api/clients/{id}/listening/queries.", markup=False)
+
+
+@app.command("stream")
+def stream(
+    seconds: float = typer.Option(0, min=0, help="Stop after this many seconds (0: until Ctrl-C)."),
+) -> None:
+    """Read the Bluesky firehose (every enabled agency-wide Bluesky source) into listening until stopped;
+    `socialdesk worker` does the same unless started with --no-stream."""
+    import threading
+
+    from socialdesk.config import get_settings
+    from socialdesk.listening.sources.runner import StreamSupervisor
+
+    stop = threading.Event()
+    with database() as db:
+        supervisor = StreamSupervisor(database=db, settings=get_settings())
+        if not supervisor.enabled_sources():
+            console.print("No Bluesky source is enabled; add one with POST /api/listening/sources "
+                          '{"kind": "bluesky"}. Waiting for one.', markup=False)
+        if seconds:
+            threading.Timer(seconds, stop.set).start()
+        console.print("Reading the Bluesky firehose; Ctrl-C stops.", markup=False)
+        try:
+            supervisor.run(stop)
+        except KeyboardInterrupt:
+            stop.set()
+
+
+@app.command("poll")
+def poll(
+    source: int | None = typer.Option(None, "--source", min=1, help="Only this source (by id)."),
+) -> None:
+    """Poll every enabled feed and Mastodon source now (or one), whatever their schedule, and say what each gave."""
+    from sqlalchemy import select
+
+    from socialdesk.config import get_settings
+    from socialdesk.listening.models import ListeningSource
+    from socialdesk.listening.sources import pollers
+    from socialdesk.listening.sources.runner import poll_by_id
+
+    with database() as db:
+        with db.session() as session:
+            query = select(ListeningSource.id, ListeningSource.name).where(
+                ListeningSource.enabled.is_(True), ListeningSource.kind.in_(list(pollers()))).order_by(ListeningSource.id)
+            if source is not None:
+                query = query.where(ListeningSource.id == source)
+            rows = session.execute(query).all()
+        if not rows:
+            raise NotFound("source: no enabled feed or Mastodon source" + (f" with id {source}" if source else ""))
+        results = []
+        for source_id, name in rows:
+            outcome = poll_by_id(source_id, unit_of_work=lambda: db.session(write=True), settings=get_settings())
+            if outcome is not None:
+                results.append((source_id, name, "ok" if outcome.ok else "error", outcome.report))
+    print_table("Listening sources polled", ["id", "name", "result", "report"], results)

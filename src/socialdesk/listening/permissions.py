@@ -21,3 +21,21 @@ LISTENING_IMPORT = permission(
     "listening.import", scope=Scope.CLIENT, roles=_EDITORS, writes=True,
     description="Import mentions from a CSV or JSONL file (matched against the client's queries)",
 )
+
+# -- sources (feeds, Mastodon timelines, the Bluesky firehose) ---------------------------------------
+LISTENING_SOURCES_VIEW = permission(
+    "listening.sources.view", scope=Scope.CLIENT, roles=INTERNAL_ROLES, writes=False,
+    description="See the feeds and timelines listened to for a client, with their last error and report",
+)
+LISTENING_SOURCES_MANAGE = permission(
+    "listening.sources.manage", scope=Scope.CLIENT, roles=_EDITORS, writes=True,
+    description="Add and remove the feeds and Mastodon timelines listened to for a client",
+)
+LISTENING_AGENCY_SOURCES = permission(
+    "listening.sources.agency", scope=Scope.AGENCY, writes=False,
+    description="See the agency-wide listening sources (the Bluesky firehose, shared feeds)",
+)
+LISTENING_AGENCY_SOURCES_MANAGE = permission(
+    "listening.sources.agency.manage", scope=Scope.AGENCY, writes=True,
+    description="Add and remove agency-wide listening sources (the Bluesky firehose, shared feeds)",
+)

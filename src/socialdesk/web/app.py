@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                    channels_views, team_views, publishing_views, inbox_views, notify_api, notify_views,
                    listening_api):
         app.include_router(module.router)
+    app.include_router(listening_api.agency_router)  # agency-wide listening sources
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     node_modules = settings.resolved_assets_dir
