@@ -106,10 +106,10 @@ def forecast(detector: CrisisDetector, local: datetime) -> float:
     return max(0.0, forecasts[best])
 
 
-def _bucket_expr(session: Session):
+def _bucket_expr(session: Session, seconds: int):
     if session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(func.extract("epoch", MentionMatch.created_at) / BUCKET_SECONDS), Integer)
-    return cast(func.strftime("%s", MentionMatch.created_at), Integer) // BUCKET_SECONDS
+        return cast(func.floor(func.extract("epoch", MentionMatch.created_at) / seconds), Integer)
+    return cast(func.strftime("%s", MentionMatch.created_at), Integer) // seconds
 
 
 def _match_filter(client_id: int, topic: str):
@@ -117,16 +117,17 @@ def _match_filter(client_id: int, topic: str):
     return and_(condition, MentionMatch.topic == topic) if topic else condition
 
 
-def bucket_counts(session: Session, *, client_id: int, topic: str, first: int, last: int) -> dict[int, Bucket]:
-    """Distinct mentions and negative ones per bucket in [first, last] (a mention matching several of the
-    client's queries counts once)."""
-    index = _bucket_expr(session).label("bucket")
+def bucket_counts(session: Session, *, client_id: int, topic: str, first: int, last: int,
+                  seconds: int = BUCKET_SECONDS) -> dict[int, Bucket]:
+    """Distinct mentions and negative ones per bucket of ``seconds`` in [first, last] (a mention matching
+    several of the client's queries counts once)."""
+    index = _bucket_expr(session, seconds).label("bucket")
     rows = session.execute(
         select(index, func.count(func.distinct(MentionMatch.mention_id)),
                func.count(func.distinct(case((Mention.sentiment == "negative", MentionMatch.mention_id)))))
         .join(Mention, Mention.id == MentionMatch.mention_id)
-        .where(_match_filter(client_id, topic), MentionMatch.created_at >= bucket_start(first),
-               MentionMatch.created_at < bucket_start(last + 1))
+        .where(_match_filter(client_id, topic), MentionMatch.created_at >= datetime.fromtimestamp(first * seconds, UTC),
+               MentionMatch.created_at < datetime.fromtimestamp((last + 1) * seconds, UTC))
         .group_by(index)
     )
     return {int(b): Bucket(int(b), int(v), int(n)) for b, v, n in rows}
