@@ -33,7 +33,7 @@ def post(text, when, **fields) -> IncomingMention:
     return IncomingMention(remote_id=f"p{next(_n)}", text=text, created_at=when, **fields)
 
 
-def client(session, name="Acme Bikes", zone="UTC") -> int:
+def new_client(session, name="Acme Bikes", zone="UTC") -> int:
     row = clients_service.create(session=session, data=ClientCreate(name=f"{name} {next(_n)}", timezone=zone))
     session.flush()
     return row.id
@@ -55,7 +55,7 @@ def ingest(session, client_id, posts, source="mastodon"):
 
 
 def test_volume_per_local_day_and_topic_counts_each_mention_once_per_topic(session):
-    cid = client(session, zone="America/New_York")  # EST, UTC-5, from 1 November 2026
+    cid = new_client(session, zone="America/New_York")  # EST, UTC-5, from 1 November 2026
     query(session, cid, "acme", name="Acme")
     query(session, cid, "acme bike", name="Acme bikes")  # a second brand query: a post matched by both counts once
     query(session, cid, "globex", name="Globex", topic="competitor")
@@ -82,7 +82,7 @@ def test_volume_per_local_day_and_topic_counts_each_mention_once_per_topic(sessi
 
 
 def test_volume_days_across_a_dst_change_and_hours_in_a_half_hour_zone(session):
-    paris = client(session, zone="Europe/Paris")  # summer time ends 25 October 2026, 03:00 -> 02:00
+    paris = new_client(session, zone="Europe/Paris")  # summer time ends 25 October 2026, 03:00 -> 02:00
     query(session, paris, "acme")
     ingest(session, paris, [
         post("acme one", at("2026-10-24T22:30:00")),  # 00:30 CEST on the 25th
@@ -94,7 +94,7 @@ def test_volume_days_across_a_dst_change_and_hours_in_a_half_hour_zone(session):
     assert v.total == [2, 1]
     assert (p.end - p.start) == timedelta(hours=49)
 
-    kolkata = client(session, zone="Asia/Kolkata")  # UTC+05:30: local hours begin at half past in UTC
+    kolkata = new_client(session, zone="Asia/Kolkata")  # UTC+05:30: local hours begin at half past in UTC
     query(session, kolkata, "acme")
     ingest(session, kolkata, [
         post("acme a", at("2026-11-02T09:29:00")),  # 14:59 local
@@ -128,7 +128,7 @@ def test_period_defaults_and_refusals_name_the_field():
 
 
 def test_sentiment_share_per_topic_adds_up_to_100(session):
-    cid = client(session)
+    cid = new_client(session)
     query(session, cid, "acme")
     query(session, cid, "globex", topic="competitor")
     ingest(session, cid, [
@@ -152,7 +152,7 @@ def test_sentiment_share_per_topic_adds_up_to_100(session):
 
 
 def test_share_of_voice_brand_against_each_competitor_query_sums_to_100(session):
-    cid = client(session, name="Acme")
+    cid = new_client(session, name="Acme")
     query(session, cid, "acme", name="Acme brand")
     query(session, cid, "acme shop", name="Acme shop")
     query(session, cid, "globex", name="Globex", topic="competitor")
@@ -181,7 +181,7 @@ def test_share_of_voice_brand_against_each_competitor_query_sums_to_100(session)
 
 
 def test_top_authors_by_mentions_and_by_reach(session):
-    cid = client(session)
+    cid = new_client(session)
     query(session, cid, "acme")
     t = NOW - timedelta(hours=3)
     ingest(session, cid, [
@@ -207,7 +207,7 @@ def test_top_authors_by_mentions_and_by_reach(session):
 
 
 def test_top_terms_leave_out_stop_words_links_and_handles_and_hashtags_have_their_own_table(session):
-    cid = client(session)
+    cid = new_client(session)
     query(session, cid, "acme OR velo")
     t = NOW - timedelta(hours=3)
     ingest(session, cid, [
@@ -235,7 +235,7 @@ def test_top_terms_leave_out_stop_words_links_and_handles_and_hashtags_have_thei
 
 
 def test_terms_count_a_near_duplicate_group_once_and_a_small_sample_says_it_is_one(session):
-    cid = client(session)
+    cid = new_client(session)
     query(session, cid, "acme")
     t = NOW - timedelta(hours=3)
     copies = [post(f"RT @fan{i}: acme recall notice for every owner of the model", t + timedelta(minutes=i))
@@ -254,7 +254,7 @@ def test_terms_count_a_near_duplicate_group_once_and_a_small_sample_says_it_is_o
 
 
 def test_rising_terms_pick_a_term_new_today_and_not_the_everyday_ones(session):
-    cid = client(session)
+    cid = new_client(session)
     query(session, cid, "acme")
     posts = []
     for day in range(1, 29):  # every day of the baseline: four posts on acme batteries, "frame" every third day
@@ -287,7 +287,7 @@ def test_rising_terms_pick_a_term_new_today_and_not_the_everyday_ones(session):
 
 
 def test_an_empty_period_says_no_mentions_without_dividing_by_zero(session):
-    cid = client(session)
+    cid = new_client(session)
     query(session, cid, "acme", topic="brand")
     query(session, cid, "globex", topic="competitor", name="Globex")
     board = dash.dashboard(session=session, client_id=cid, period=dash.period(end=NOW, now=NOW), now=NOW)
@@ -316,7 +316,7 @@ HOSTILE = [
 
 
 def test_mentions_csv_header_quoting_and_formula_neutralising(session):
-    cid = client(session)
+    cid = new_client(session)
     query(session, cid, "acme")
     t = NOW - timedelta(hours=3)
     ingest(session, cid, [post(text, t + timedelta(minutes=i), author_name="=cmd|' /C calc'!A0",
@@ -340,7 +340,7 @@ def test_mentions_csv_header_quoting_and_formula_neutralising(session):
 
 
 def test_dashboard_tables_as_csv(session):
-    cid = client(session, zone="Europe/Paris")
+    cid = new_client(session, zone="Europe/Paris")
     query(session, cid, "acme", name="=Acme brand")
     query(session, cid, "globex", name="-Globex", topic="competitor")
     ingest(session, cid, [post("acme battery #launch", NOW - timedelta(hours=3), author_handle="a@m.example",
@@ -359,3 +359,162 @@ def test_dashboard_tables_as_csv(session):
     with pytest.raises(InvalidInput):
         export.table(board, "secrets")
     assert export.filename("Acme Bikes & Co", "mentions", NOW, NOW) == "acme-bikes-co-mentions-2026-11-20-2026-11-20.csv"
+
+
+# --- pages and routes -----------------------------------------------------------------------------
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def seed_a(world, *, hostile=True) -> dict:
+    """Queries and mentions on client A (a brand, a competitor), a hostile post among them, with copies."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    with world.database.session() as s:
+        brand = query(s, world.a_id, "alpha", name="Alpha brand")
+        rival = query(s, world.a_id, "rival", name="Rival <b>Co</b>", topic="competitor")
+        posts = [post(f"alpha apples are wonderful {i}", now - timedelta(hours=3, minutes=i),
+                      author_handle=f"fan{i}@m.example") for i in range(3)]
+        posts.append(post("rival cider is awful", now - timedelta(hours=2), author_handle="critic@m.example"))
+        posts += [post(f"RT @orig{i}: alpha harvest recall notice for the orchard today", now - timedelta(hours=1, minutes=i))
+                  for i in range(3)]
+        if hostile:
+            posts.append(post(f"alpha {XSS} {{{{7*7}}}}", now - timedelta(minutes=30), author_name=XSS,
+                              author_handle='evil"><svg onload=alert(2)>@x.example', url="javascript:alert(3)"))
+        ingest(s, world.a_id, posts)
+        return {"brand": brand.id, "rival": rival.id}
+
+
+def test_dashboard_page_draws_svg_charts_tables_and_escapes_mention_text(world, client):
+    ids = seed_a(world)
+    owner = world["owner"].headers
+    page = client.get(f"/clients/{world.a_id}/listening", headers=owner)
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert '<svg class="chart volume-chart"' in html and "<polyline" in html
+    assert '<svg class="chart sentiment-chart"' in html and 'class="sentiment-positive"' in html
+    assert '<svg class="chart voice-chart"' in html
+    assert "<script>alert" not in html and "<img src=x" not in html and "<svg onload" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    assert 'href="javascript:' not in html and ">javascript:alert(3)</span>" in html  # a bad link is only text
+    assert "Rival &lt;b&gt;Co&lt;/b&gt;" in html and "{{7*7}}" in html
+    assert "+2 copies" in html  # the recall post and its two reposts: shown once
+    assert 'href="/clients/%d/listening/queries"' % world.a_id in html
+    assert f"/api/clients/{world.a_id}/listening/mentions.csv?" in html
+    assert f"/api/clients/{world.a_id}/listening/dashboard.csv?" in html and "table=terms" in html
+    # the nav and the client home link to the dashboard
+    home = client.get(f"/clients/{world.a_id}", headers=owner).text
+    assert f'href="/clients/{world.a_id}/listening"' in home
+
+    # filters: the list through HTMX, sentiment and query
+    part = client.get(f"/clients/{world.a_id}/listening/mentions?sentiment=negative", headers={**owner, "HX-Request": "true"})
+    assert part.status_code == 200 and "rival cider is awful" in part.text and "wonderful" not in part.text
+    part = client.get(f"/clients/{world.a_id}/listening/mentions?query={ids['brand']}&duplicates=1",
+                      headers={**owner, "HX-Request": "true"})
+    assert part.text.count("harvest recall notice") == 3 and "rival cider" not in part.text
+    assert client.get(f"/clients/{world.a_id}/listening?range=24h&topic=competitor", headers=owner).status_code == 200
+    bad = client.get(f"/clients/{world.a_id}/listening?start=2026-13-01", headers=owner)
+    assert bad.status_code == 422 and "give a day as YYYY-MM-DD" in bad.text
+
+    # the same figures as JSON and CSV
+    api = client.get(f"/api/clients/{world.a_id}/listening/dashboard", headers=owner)
+    assert api.status_code == 200, api.text
+    body = api.json()
+    assert body["total"] == 8 and not body["empty"]
+    assert [(v["kind"], v["mentions"]) for v in body["share_of_voice"]] == [("brand", 7), ("competitor", 1)]
+    assert sum(v["percent"] for v in body["share_of_voice"]) == pytest.approx(100.0)
+    assert {t["term"] for t in body["terms"]["terms"]} >= {"alpha", "apples", "harvest"}
+    got = client.get(f"/api/clients/{world.a_id}/listening/mentions.csv", headers=owner)
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+    assert got.headers["content-disposition"].startswith('attachment; filename="alpha-orchard-cooperative-mentions-')
+    rows = list(csv.reader(io.StringIO(got.text, newline="")))
+    assert rows[0] == list(export.MENTION_COLUMNS) and len(rows) == 1 + 6  # the two copies are not listed
+    hostile = next(r for r in rows if r[export.MENTION_COLUMNS.index("author_name")].startswith("<script>"))
+    assert hostile[export.MENTION_COLUMNS.index("author_handle")] == 'evil"><svg onload=alert(2)>@x.example'
+    got = client.get(f"/api/clients/{world.a_id}/listening/dashboard.csv?table=share_of_voice", headers=owner)
+    assert list(csv.reader(io.StringIO(got.text, newline="")))[1:] == [
+        [world.a_name, "brand", "7", "87.5"], ["Rival <b>Co</b>", "competitor", "1", "12.5"]]
+    wrong = client.get(f"/api/clients/{world.a_id}/listening/dashboard.csv?table=passwords", headers=owner)
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "table"
+    assert client.get(f"/api/clients/{world.a_id}/listening/dashboard?start=2026-01-02T00:00:00Z"
+                      "&end=2026-01-01T00:00:00Z", headers=owner).json()["errors"][0]["field"] == "end"
+
+
+def test_empty_dashboard_page_says_no_mentions(world, client):
+    page = client.get(f"/clients/{world.b_id}/listening", headers=world["owner"].headers)
+    assert page.status_code == 200
+    assert "No mentions in this period." in page.text and "has no listening queries yet" in page.text
+    body = client.get(f"/api/clients/{world.b_id}/listening/dashboard", headers=world["owner"].headers).json()
+    assert body["empty"] and body["message"] == "No mentions in this period." and body["total"] == 0
+
+
+def test_a_member_of_b_finds_nothing_of_a_and_client_approvers_never_see_listening(world, client):
+    seed_a(world, hostile=False)
+    a = world.a_id
+    reads = [f"/clients/{a}/listening", f"/clients/{a}/listening/queries", f"/api/clients/{a}/listening/dashboard",
+             f"/api/clients/{a}/listening/mentions.csv", f"/api/clients/{a}/listening/dashboard.csv?table=terms"]
+    for url in reads:
+        outsider = client.get(url, headers=world["outsider"].headers)
+        assert outsider.status_code == 404, url
+        assert "alpha apples" not in outsider.text and "Alpha brand" not in outsider.text
+        approver = client.get(url, headers=world["client_approver"].headers)
+        assert approver.status_code == 403, url
+        assert "alpha apples" not in approver.text
+        assert client.get(url, headers=world["analyst"].headers).status_code == 200, url
+    hx = {"HX-Request": "true"}
+    assert client.get(f"/clients/{a}/listening/mentions", headers={**world["outsider"].headers, **hx}).status_code == 404
+    assert client.get(f"/clients/{a}/listening/mentions", headers={**world["client_approver"].headers, **hx}
+                      ).status_code == 403
+    # the approver's pages offer no way in
+    home = client.get(f"/clients/{a}", headers=world["client_approver"].headers).text
+    assert "/listening" not in home
+    # a content creator reads but does not change queries
+    creator = world["content_creator"].headers
+    assert client.get(f"/clients/{a}/listening/queries", headers=creator).status_code == 200
+    assert client.post(f"/clients/{a}/listening/queries", headers=creator,
+                       data={"name": "x", "topic": "brand", "text": "x"}).status_code == 403
+    assert client.post(f"/clients/{a}/listening/queries", headers=world["outsider"].headers,
+                       data={"name": "x", "topic": "brand", "text": "x"}).status_code == 404
+
+
+def test_queries_editor_checks_live_with_a_caret_and_adds_edits_switches_and_deletes(world, client):
+    a = world.a_id
+    manager = world["manager"].headers
+    check = client.post(f"/clients/{a}/listening/queries/check", headers=manager,
+                        data={"text": 'alpha AND (cider OR "new press"'})
+    assert check.status_code == 200
+    assert "At position 10: this parenthesis is never closed" in check.text
+    assert '<pre class="query-caret"' in check.text and "          ^" in check.text
+    ok = client.post(f"/clients/{a}/listening/queries/check", headers=manager, data={"text": "alpha cider"})
+    assert "Understood as" in ok.text
+    hostile = client.post(f"/clients/{a}/listening/queries/check", headers=manager, data={"text": "<script>x("})
+    assert "<script>" not in hostile.text and "&lt;script&gt;" in hostile.text
+
+    bad = client.post(f"/clients/{a}/listening/queries", headers=manager,
+                      data={"name": "Cider", "topic": "brand", "text": "alpha colour:red", "enabled": "1"})
+    assert bad.status_code == 422 and "at position 6: unknown field colour:" in bad.text
+    added = client.post(f"/clients/{a}/listening/queries", headers=manager, follow_redirects=False,
+                        data={"name": "Cider", "topic": "brand", "text": "alpha cider", "enabled": "1"})
+    assert added.status_code == 303
+    with world.database.session() as s:
+        row = next(q for q in listening.list_queries(session=s, client_id=a) if q.name == "Cider")
+    listed = client.get(f"/clients/{a}/listening/queries", headers=manager).text
+    assert "alpha cider" in listed and f'action="/clients/{a}/listening/queries/{row.id}/enabled"' in listed
+    edit = client.get(f"/clients/{a}/listening/queries/{row.id}", headers=manager)
+    assert edit.status_code == 200 and "Change “Cider”" in edit.text
+    saved = client.post(f"/clients/{a}/listening/queries/{row.id}", headers=manager, follow_redirects=False,
+                        data={"name": "Cider press", "topic": "campaign", "text": "alpha press*", "enabled": "1"})
+    assert saved.status_code == 303
+    off = client.post(f"/clients/{a}/listening/queries/{row.id}/enabled", headers=manager, data={"enabled": "0"},
+                      follow_redirects=False)
+    assert off.status_code == 303
+    with world.database.session() as s:
+        q = listening.get_query(session=s, client_id=a, query_id=row.id)
+        assert (q.name, q.topic, q.text, q.enabled) == ("Cider press", "campaign", "alpha press*", False)
+    # another client's query id under A is not found
+    with world.database.session() as s:
+        other = query(s, world.b_id, "bravo", name="Bravo")
+    assert client.get(f"/clients/{a}/listening/queries/{other.id}", headers=manager).status_code == 404
+    gone = client.post(f"/clients/{a}/listening/queries/{row.id}/delete", headers=manager, follow_redirects=False)
+    assert gone.status_code == 303
+    with world.database.session() as s:
+        assert all(q.id != row.id for q in listening.list_queries(session=s, client_id=a))

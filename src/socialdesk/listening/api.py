@@ -231,3 +231,170 @@ def delete_agency_source(source_id: RowId, session: DB,
                          _: Principal = Depends(require(LISTENING_AGENCY_SOURCES_MANAGE))):
     sources.delete_source(session=session, client_id=None, source_id=source_id)
     return Response(status_code=204)
+
+
+# --- dashboards and CSV exports --------------------------------------------------------------------
+
+from fastapi.responses import StreamingResponse  # noqa: E402
+from pydantic import ConfigDict, Field  # noqa: E402
+
+from socialdesk.listening import dashboard as dash  # noqa: E402
+from socialdesk.listening import export  # noqa: E402
+
+
+class PeriodOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    start: datetime
+    end: datetime
+    zone: str
+    bucket: str = Field(description="hour or day: what one point of the volume counts")
+
+
+class VolumeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    bucket: str
+    starts: list[datetime] = Field(description="Where each bucket begins, in the client's time zone")
+    series: dict[str, list[int]] = Field(description="Per topic, distinct mentions per bucket")
+    total: list[int] = Field(description="Distinct mentions per bucket whatever their topic")
+
+
+class SentimentShareOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    topic: str = Field(description="`all`, or a topic")
+    total: int
+    counts: dict[str, int]
+    percents: dict[str, float] = Field(description="Add up to 100 (all 0 without mentions)")
+
+
+class VoiceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    kind: str = Field(description="brand (all brand queries together) or competitor (one query)")
+    query_id: int | None
+    mentions: int
+    percent: float
+
+
+class AuthorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    source: str
+    handle: str
+    name: str
+    followers: int | None
+    mentions: int
+
+
+class TermOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    term: str
+    mentions: int
+
+
+class TermTableOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    terms: list[TermOut]
+    read: int = Field(description="Mentions read (the newest of the period, near duplicates once)")
+    total: int
+    sampled: bool = Field(description="Counts are scaled from a sample of the period")
+
+
+class RisingTermOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    term: str
+    recent: int
+    baseline_per_day: float
+    ratio: float = Field(description="(recent + 1) / (baseline_per_day + 1)")
+    new: bool
+
+
+class RisingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    terms: list[RisingTermOut]
+    window_start: datetime
+    window_end: datetime
+    recent_read: int
+    recent_total: int
+    baseline_read: int
+    baseline_total: int
+
+
+class DashboardOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    period: PeriodOut
+    topic: str | None
+    total: int
+    empty: bool
+    message: str
+    volume: VolumeOut
+    sentiment: list[SentimentShareOut]
+    share_of_voice: list[VoiceOut]
+    authors_by_mentions: list[AuthorOut]
+    authors_by_reach: list[AuthorOut]
+    terms: TermTableOut
+    hashtags: TermTableOut
+    rising: RisingOut
+    topics: list[str]
+
+
+def _period(client, start: datetime | None, end: datetime | None, bucket: str | None = None) -> dash.Period:
+    return dash.period(start=start, end=end, zone=client.timezone, bucket=bucket)
+
+
+@router.get("/dashboard", response_model=DashboardOut)
+def dashboard(client_id: RowId, session: DB, _: Principal = Depends(require(LISTENING_VIEW)),
+              start: datetime | None = None, end: datetime | None = None, topic: Topic | None = None,
+              bucket: Annotated[str | None, Query(pattern="^(hour|day)$")] = None, bigrams: bool = False):
+    """Every figure of the dashboard for [start, end) (default: the last 7 days; a time without offset is
+    in the client's time zone): volume per hour (up to 2 days) or day per topic, sentiment share, share of
+    voice, top authors, terms and hashtags, and rising terms (the 24 hours before ``end`` against the 28
+    days before)."""
+    client = clients_service.get(session=session, client_id=client_id)
+    board = dash.dashboard(session=session, client_id=client_id, period=_period(client, start, end, bucket),
+                           topic=topic, bigrams=bigrams)
+    return DashboardOut.model_validate(board, from_attributes=True)
+
+
+def _csv(request: Request, rows_of, name: str) -> StreamingResponse:
+    """Stream CSV lines read in a session of their own (the request's closes before the body is sent)."""
+    database = request.app.state.database
+
+    def body():
+        with database.session() as session:
+            yield from rows_of(session)
+
+    return StreamingResponse(body(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+_CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "CSV, a header row first"}}
+
+
+@router.get("/mentions.csv", response_class=StreamingResponse, responses=_CSV)
+def mentions_csv(client_id: RowId, request: Request, session: DB, _: Principal = Depends(require(LISTENING_VIEW)),
+                 start: datetime | None = None, end: datetime | None = None, topic: Topic | None = None,
+                 query_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None, sentiment: Sentiment | None = None,
+                 lang: Annotated[str | None, Query(max_length=20)] = None,
+                 source: Annotated[str | None, Query(max_length=40)] = None, include_duplicates: bool = False):
+    """The period's mentions with the list's filters as CSV, newest first (at most 100,000 rows). Text
+    cells starting with = + - @ are prefixed with ' so spreadsheets do not run them."""
+    client = clients_service.get(session=session, client_id=client_id)
+    p = _period(client, start, end)
+    filters = {"query_id": query_id, "topic": topic, "sentiment": sentiment, "lang": lang, "source": source,
+               "since": p.start, "until": p.end, "include_duplicates": include_duplicates}
+    return _csv(request, lambda s: export.lines(export.MENTION_COLUMNS, export.mention_rows(
+        session=s, client_id=client_id, **filters)), export.filename(client.name, "mentions", p.start, p.end))
+
+
+@router.get("/dashboard.csv", response_class=StreamingResponse, responses=_CSV)
+def dashboard_csv(client_id: RowId, request: Request, session: DB, _: Principal = Depends(require(LISTENING_VIEW)),
+                  table: Annotated[str, Query(description="One of: " + ", ".join(export.TABLES))] = "volume",
+                  start: datetime | None = None, end: datetime | None = None, topic: Topic | None = None,
+                  bucket: Annotated[str | None, Query(pattern="^(hour|day)$")] = None):
+    """One table of the dashboard as CSV: volume, sentiment, share_of_voice, authors, authors_reach, terms,
+    hashtags or rising."""
+    client = clients_service.get(session=session, client_id=client_id)
+    if table not in export.TABLES:
+        raise InvalidInput.on("table", f"must be one of {', '.join(export.TABLES)}")
+    p = _period(client, start, end, bucket)
+    header, rows = export.table(dash.dashboard(session=session, client_id=client_id, period=p, topic=topic), table)
+    return _csv(request, lambda _s: export.lines(header, rows), export.filename(client.name, table, p.start, p.end))
