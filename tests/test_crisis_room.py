@@ -261,3 +261,45 @@ def test_crises_stay_inside_their_client_and_client_approvers_see_none(api, worl
     assert api("outsider", "get", f"/api/clients/{world.b_id}/crises/{room['id']}").status_code == 404
     assert api("outsider", "post", f"/api/clients/{world.b_id}/crises",
                json={"type": "other", "alert_id": alert_id}).status_code == 422
+
+
+def test_the_crisis_pages_show_the_alert_escaped_and_run_the_room(api, world, database):
+    now = datetime.now(UTC)
+    ids = mentions(database, world, [(now, "alpha orchard <script>alert('x')</script> made me sick"),
+                                     (now - timedelta(seconds=5), "alpha orchard <img src=x onerror=alert(1)> juice")])
+    alert_id = an_alert(database, world)
+    with database.session() as s:
+        s.get(CrisisAlert, alert_id).sample_mention_ids = ids[:2]
+    a = f"/clients/{world.a_id}"
+    home = api("community_manager", "get", a)
+    assert f'href="{a}/crisis"' in home.text
+    assert f'href="{a}/crisis"' not in api("client_approver", "get", a).text
+    page = api("community_manager", "get", f"{a}/crisis/alerts/{alert_id}")
+    assert page.status_code == 200 and "15.0× normal" in page.text and "83 %" in page.text
+    assert "<script>alert(" not in page.text and "&lt;script&gt;alert(" in page.text
+    assert "<img src=x" not in page.text and "<svg" in page.text
+    assert api("client_approver", "get", f"{a}/crisis").status_code == 403
+    assert api("outsider", "get", f"{a}/crisis").status_code == 404
+
+    opened = api("community_manager", "post", f"{a}/crisis/open", data={"type": "dissatisfied_customers",
+                                                                        "alert_id": str(alert_id)},
+                 follow_redirects=False)
+    assert opened.status_code == 303
+    room_url = opened.headers["location"]
+    room = api("community_manager", "get", room_url)
+    assert room.status_code == 200 and "<polyline" in room.text and "Pause all scheduled publishing" in room.text
+    assert DEFAULTS[CrisisType.DISSATISFIED_CUSTOMERS]["steps"][0]["title"].split(" (")[0] in room.text
+    assert "&lt;script&gt;" in room.text and "<script>alert(" not in room.text
+    assert api("community_manager", "post", f"{room_url}/pause", data={"reason": "Crisis"},
+               follow_redirects=False).status_code == 303
+    assert "is paused" in api("community_manager", "get", room_url).text
+    assert api("community_manager", "post", f"{room_url}/decide", data={"text": "x"}).status_code == 403
+    made = api("community_manager", "post", f"{room_url}/statements",
+               data={"template": "Acknowledge", "channel_ids": str(world.channel_id)}, follow_redirects=False)
+    assert made.status_code == 303
+    assert "waiting for: director" in api("manager", "get", room_url).text
+    closed = api("director", "post", f"{room_url}/close", data={"summary": "Refunds sent, calm again"},
+                 follow_redirects=False)
+    assert closed.status_code == 303
+    final = api("analyst", "get", room_url).text
+    assert "Post-mortem" in final and "Refunds sent, calm again" in final and "<polyline" in final
