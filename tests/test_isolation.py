@@ -120,6 +120,7 @@ def _listening_query(world: World) -> int:
 # Path parameter name -> its value on client A (fresh objects for calls that change or delete).
 PARAMS = {
     "client_id": lambda w, p, m, path: w.a_id,
+    "kind": lambda w, p, m, path: "metrics",
     "item_id": _item_id,
     "entry_id": lambda w, p, m, path: w.fresh_log_entry() if m in WRITE_METHODS else w.log_id,
     "user_id": lambda w, p, m, path: w.fresh_user(Role.CONTENT_CREATOR),
@@ -221,6 +222,12 @@ SAMPLES = {
     "POST /api/inbox/bulk": lambda w, p: {"conversation_ids": [], "status": "open"},
     "PUT /api/clients/{client_id}/inbox/settings": lambda w, p: {"target_minutes": 240, "clock": "business"},
     "POST /api/clients/{client_id}/channels/{channel_id}/sync": lambda w, p: None,
+    "POST /api/clients/{client_id}/analytics/channels/{channel_id}/collect": lambda w, p: None,
+    "POST /api/clients/{client_id}/analytics/tracked": lambda w, p: {"channel_id": w.channel_id,
+                                                                   "remote_id": unique("walk"), "until": "2030-01-01"},
+    "PUT /api/clients/{client_id}/analytics/settings": lambda w, p: {"currency": "EUR"},
+    "POST /api/clients/{client_id}/analytics/import/{kind}": lambda w, p: {"__files__": {"file": (
+        "metrics.csv", f"date,network,post_id,likes\n2025-06-01,instagram,{unique('walk')},1\n".encode(), "text/csv")}},
     "POST /api/clients/{client_id}/inbox/{conversation_id}/handoff": lambda w, p: (_lead_destination(w),
                                                                                    {"kind": "lead"})[1],
     "POST /api/push/targets": lambda w, p: {"label": "Walk phone", "url": "json://127.0.0.1:9/walk"},
