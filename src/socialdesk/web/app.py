@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from socialdesk.clients import api as clients_api, views as clients_views
     from socialdesk.crisis import api as crisis_api, views as crisis_views
     from socialdesk.inbox import api as inbox_api, views as inbox_views
-    from socialdesk.listening import api as listening_api
+    from socialdesk.listening import api as listening_api, views as listening_views
     from socialdesk.notify import api as notify_api, views as notify_views
     from socialdesk.publishing import api as publishing_api, views as publishing_views
     from socialdesk.team import api as team_api, views as team_views
@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for module in (analytics_api, auth_api, clients_api, channels_api, team_api, publishing_api, inbox_api,
                    auth_views, clients_views,
                    channels_views, team_views, publishing_views, inbox_views, notify_api, notify_views,
-                   listening_api, crisis_api, crisis_views):
+                   listening_api, listening_views, crisis_api, crisis_views):
         app.include_router(module.router)
     app.include_router(listening_api.agency_router)  # agency-wide listening sources
 
