@@ -117,6 +117,16 @@ def _listening_query(world: World) -> int:
                                         text="alpha", enabled=True))
 
 
+def _listening_source(world: World, path: str) -> int:
+    """A feed source of client A, or an agency-wide one for the agency routes."""
+    from socialdesk.listening.models import ListeningSource
+
+    client_id = world.a_id if "{client_id}" in path else None
+    return world._insert(ListeningSource(name=f"Walk source {unique()}", kind="rss", client_id=client_id,
+                                         config={"url": "https://feeds.example.com/walk.xml"}, enabled=True,
+                                         last_error="", last_report="", mentions_total=0))
+
+
 # Path parameter name -> its value on client A (fresh objects for calls that change or delete).
 PARAMS = {
     "client_id": lambda w, p, m, path: w.a_id,
@@ -138,6 +148,7 @@ PARAMS = {
     "media_id": lambda w, p, m, path: w.fresh_media() if m in WRITE_METHODS else w.media_id,
     "target_id": lambda w, p, m, path: _push_target(w, p),
     "query_id": lambda w, p, m, path: _listening_query(w),
+    "source_id": lambda w, p, m, path: _listening_source(w, path),
 }
 MULTIPART = {"POST /api/clients/{client_id}/media", "POST /api/clients/{client_id}/posts/import",
              "POST /api/clients/{client_id}/listening/import"}
@@ -242,6 +253,9 @@ SAMPLES = {
                                                                      "text": "alpha OR orchard"},
     "POST /api/clients/{client_id}/listening/queries/check": lambda w, p: {"text": "alpha NEAR/3 cider"},
     "PATCH /api/clients/{client_id}/listening/queries/{query_id}": lambda w, p: {"enabled": False},
+    "POST /api/clients/{client_id}/listening/sources": lambda w, p: {"kind": "rss",
+                                                                     "url": f"https://feeds.example.com/{unique()}.xml"},
+    "POST /api/listening/sources": lambda w, p: {"kind": "rss", "url": f"https://feeds.example.com/{unique()}.xml"},
     "POST /api/clients/{client_id}/listening/import": lambda w, p: {"__files__": {"file": (
         "mentions.jsonl", f'{{"remote_id": "{unique("walk")}", "text": "alpha walk", '
                           '"created_at": "2026-11-02T09:00:00Z"}\n'.encode(), "application/x-ndjson")}},
