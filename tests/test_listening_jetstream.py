@@ -28,6 +28,7 @@ from socialdesk.listening import service as listening_service
 from socialdesk.listening.models import ListeningSource, Mention
 from socialdesk.listening.schemas import QueryIn
 from socialdesk.listening.sources import SourceError, jetstream, runner
+from test_cli import cli  # noqa: F401 - the fixture
 
 DID = "did:plc:abcdefghijklmnopqrstuvwx"
 
@@ -267,3 +268,21 @@ def test_the_firehose_into_listening_keeps_each_post_once_across_drops(database,
         assert s.scalar(select(func.count()).select_from(Mention)) == len(stream.alive)
         assert row.last_error == "" and row.mentions_total >= len(stream.alive)
         assert "connections" in row.last_report
+
+
+def test_socialdesk_listening_stream_reads_the_enabled_bluesky_sources(cli, monkeypatch, database, session):
+    monkeypatch.setenv("SOCIALDESK_ALLOW_PRIVATE_URLS", "true")  # the local Jetstream listens on loopback
+    _client_listening_for(session, "coffee")
+    stream = generate_stream(200, seed=2)
+    with JetstreamPeer(stream) as peer:
+        listening_service.source_state(session=session, name="firehose", kind="bluesky", config={"url": peer.url})
+        off = listening_service.source_state(session=session, name="switched off", kind="bluesky",
+                                             config={"url": peer.url.replace("/subscribe", "/other")})
+        off.enabled = False
+        session.commit()
+        result = cli("listening", "stream", "--seconds", "3")
+        assert result.exit_code == 0, result.output
+        assert len(peer.requests) == 1  # the switched-off source was not read
+    with database.session() as s:
+        stored = set(s.scalars(select(Mention.remote_id).where(Mention.source == "bluesky")))
+    assert stored == set(stream.alive)

@@ -610,3 +610,31 @@ def test_socialdesk_listening_poll_says_what_each_source_gave(cli, monkeypatch, 
     assert "cli feed" in result.output and "ok" in result.output and "2 received" in result.output
     missing = cli("listening", "poll", "--source", str(source.id + 100))
     assert missing.exit_code != 0 and "no enabled feed" in missing.output
+
+
+def test_a_mastodon_redirect_to_a_loopback_address_is_refused(server):
+    """As for feeds: a public instance (played by an adapter on the requests session) redirects to the
+    local server; the hop is checked before requests follows it."""
+    import requests
+    from mastodon import MastodonNetworkError
+
+    server.routes["/api/v1/timelines/public"] = static("[]", "application/json")
+
+    class RedirectingAdapter(requests.adapters.BaseAdapter):
+        def send(self, request, **kwargs):
+            response = requests.Response()
+            response.status_code, response.url, response.request = 302, request.url, request
+            response.headers["Location"] = server.url("/api/v1/timelines/public", "localhost")
+            response.raw = __import__("io").BytesIO(b"")
+            return response
+
+        def close(self):
+            pass
+
+    refused: list[str] = []
+    api = mastodon_timeline._client("https://mastodon.example", allow_private=False, refused=refused)
+    api.session.mount("https://mastodon.example/", RedirectingAdapter())
+    with pytest.raises(MastodonNetworkError):
+        api.timeline_public(limit=1)
+    assert refused and "refused the redirect to http://localhost:" in refused[0]
+    assert server.requests == []

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from socialdesk.config import Settings
 from socialdesk.db import Database, utcnow
+from socialdesk.kit.errors import InvalidInput
 from socialdesk.listening import service as listening_service
 from socialdesk.listening.models import ListeningSource, Mention, MentionMatch
 from socialdesk.listening.sources import (
@@ -241,8 +242,15 @@ class StreamSupervisor:
                 del self.running[source_id]
         for source_id in wanted - set(self.running):
             stop = threading.Event()
-            consumer = stream_consumer(database=self.database, source_id=source_id, settings=self.settings,
-                                       **self.options)
+            try:
+                consumer = stream_consumer(database=self.database, source_id=source_id, settings=self.settings,
+                                           **self.options)
+            except InvalidInput as exc:  # a config stored before a check existed: said on the source, others go on
+                with self.database.session(write=True) as session:
+                    source = session.get(ListeningSource, source_id)
+                    if source is not None:
+                        listening_service.record_run(session=session, source=source, error=exc.message)
+                continue
             thread = threading.Thread(target=consumer.run, args=(stop,), name=f"jetstream-{source_id}", daemon=True)
             thread.start()
             self.running[source_id] = (thread, stop)
