@@ -518,3 +518,114 @@ def test_queries_editor_checks_live_with_a_caret_and_adds_edits_switches_and_del
     assert gone.status_code == 303
     with world.database.session() as s:
         assert all(q.id != row.id for q in listening.list_queries(session=s, client_id=a))
+
+
+# --- in Chromium ----------------------------------------------------------------------------------
+
+BROWSER_DOM_CHECK = """() => {
+  const bad = [];
+  for (const el of document.querySelectorAll("*")) {
+    for (const attr of el.getAttributeNames()) {
+      if (attr.startsWith("on") || attr.startsWith("hx-on")) bad.push(`${el.tagName} ${attr}`);
+    }
+  }
+  for (const s of document.querySelectorAll("script")) {
+    if (!s.src || new URL(s.src).origin !== location.origin) bad.push("script " + (s.src || s.textContent.slice(0, 40)));
+  }
+  const tags = ["iframe", "object", "embed", "svg", "math", "base", "marquee", "video", "img", "style", "meta", "form", "details", "input"];
+  for (const where of document.querySelectorAll("#mentions-list, .queries-table td:first-child, .queries-table code")) {
+    for (const tag of tags) for (const el of where.querySelectorAll(tag)) bad.push("element " + tag + " in untrusted text");
+  }
+  for (const el of document.querySelectorAll("main svg *")) {
+    if (["script", "foreignObject", "a", "image", "use"].includes(el.tagName)) bad.push("svg child " + el.tagName);
+  }
+  for (const a of document.querySelectorAll("a[href]")) {
+    if (!["http:", "https:"].includes(a.protocol)) bad.push("link " + a.getAttribute("href"));
+  }
+  return bad;
+}"""
+
+
+@pytest.mark.browser
+def test_in_chromium_the_dashboard_draws_its_svg_charts_and_no_hostile_mention_runs(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from live import free_port, serve
+    from socialdesk.auth import service as auth_service
+    from socialdesk.config import Settings
+    from socialdesk.kit.authz import AgencyRole
+    from socialdesk.web.app import create_app
+    from test_browser import CHROMIUM, CHROMIUM_ARGS, CSP_LISTENER
+    from test_inbox_xss import BAD_URLS, HOOK, PAYLOADS
+
+    port = free_port()
+    settings = Settings(data_dir=tmp_path / "data", secret_key="listening-browser-" + "x" * 32,
+                        task_backend="immediate", auto_migrate=True, base_url=f"http://127.0.0.1:{port}")
+    app = create_app(settings)
+    email, password = "olivia@agency.example.com", "correct horse battery staple"
+    now = datetime.now(UTC).replace(microsecond=0)
+    with serve(app, port) as url:
+        with app.state.database.session() as s:
+            auth_service.create_user(session=s, email=email, name="Olivia Owner", password=password,
+                                     agency_role=AgencyRole.OWNER)
+            cid = new_client(s, name="Acme Bikes", zone="Europe/Paris")
+            query(s, cid, "acme", name="Acme")
+            query(s, cid, "globex", name='Globex <img src=x onerror=__xssHit(900)>', topic="competitor")
+            posts = [post(f"acme {payload}", now - timedelta(hours=1, minutes=n), author_name=payload,
+                          author_handle=f"u{n}{payload}@evil.example", author_followers=n,
+                          url=BAD_URLS[n % len(BAD_URLS)], hashtags=(payload[:40],))
+                     for n, payload in enumerate(PAYLOADS)]
+            posts += [post("globex is awful and broken", now - timedelta(days=2)),
+                      post("acme is wonderful, I love it", now - timedelta(days=3))]
+            ingest(s, cid, posts)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context(base_url=url, viewport={"width": 1400, "height": 900})
+            context.add_init_script(CSP_LISTENER)
+            context.add_init_script(HOOK)
+            page = context.new_page()
+            page.set_default_timeout(10_000)
+            problems, dialogs = [], []
+            page.on("console", lambda m: m.type in ("error", "warning") and problems.append(f"{m.type}: {m.text}"))
+            page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto("/login")
+            page.get_by_label("E-mail").fill(email)
+            page.get_by_label("Password").fill(password)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(url + "/")
+
+            def clean(where):
+                page.wait_for_timeout(200)  # let onload / autofocus / htmx load triggers fire if anything got in
+                assert page.evaluate("window.__xss") == [], where
+                assert dialogs == [], where
+                assert page.evaluate(BROWSER_DOM_CHECK) == [], where
+                assert problems == [], (where, problems)
+
+            page.goto(f"/clients/{cid}/listening")
+            # The charts are drawn: a line per topic with a point per day, stacked sentiment bars, voice bars.
+            expect(page.locator("svg.volume-chart")).to_be_visible()
+            assert page.locator("svg.volume-chart polyline").count() == 3  # all, brand, competitor
+            assert page.locator("svg.volume-chart .topic-brand circle").count() == 8
+            assert page.locator("svg.sentiment-chart rect").count() >= 3
+            assert page.locator("svg.voice-chart rect").count() == 2
+            box = page.locator("svg.volume-chart").bounding_box()
+            assert box and box["width"] > 400 and box["height"] > 100
+            stroke = page.eval_on_selector("svg.volume-chart .topic-brand polyline",
+                                           "el => getComputedStyle(el).stroke")
+            assert stroke == "rgb(59, 91, 219)"  # coloured by the stylesheet: the CSP allows no inline style
+            shown = page.locator("#mentions-list").inner_text()
+            assert "<script>__xssHit(1)</script>" in shown and "{{7*7}}" in shown
+            assert "Globex <img src=x onerror=__xssHit(900)>" in page.locator("#share-of-voice").inner_text()
+            clean("dashboard")
+
+            page.locator("#mentions select[name=sentiment]").select_option("neutral")
+            page.wait_for_function("() => !document.querySelector('#mentions-list').innerText.includes('wonderful')")
+            clean("after the HTMX filter")
+
+            page.goto(f"/clients/{cid}/listening/queries")
+            page.locator("textarea[name=text]").fill('acme AND (launch OR "new bike"')
+            expect(page.locator("#query-check pre.query-caret")).to_contain_text("^")
+            expect(page.locator("#query-check")).to_contain_text("At position 9: this parenthesis is never closed")
+            clean("queries editor")
+            browser.close()
