@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from vaderSentiment import vaderSentiment as vs
 
-from socialdesk.inbox import sentiment
+from socialdesk.inbox import sentiment, vader_fast
 from socialdesk.inbox.vader_fast import EMOJIS, LEXICON, compound
 
 STOCK = vs.SentimentIntensityAnalyzer()
@@ -193,6 +193,18 @@ def test_long_texts_score_identically():
     long_texts += [" ".join(rng.choice(WORDS + FILLER + ["but"]) for _ in range(400)) for _ in range(2)]
     assert min(len(t) for t in long_texts) > 2000
     assert_identical(long_texts)
+
+
+def test_token_memo_is_bounded_and_changes_no_score(monkeypatch):
+    texts = generated(seed=31, count=400)
+    warm = [compound(t) for t in texts]
+    vader_fast._WORDS.clear()
+    assert [compound(t) for t in texts] == warm  # cold memo, same scores
+    monkeypatch.setattr(vader_fast, "_MAX_TOKENS", 50)
+    vader_fast._WORDS.clear()
+    assert [compound(t) for t in texts] == warm  # memo starting over many times mid-text
+    assert len(vader_fast._WORDS) <= 50
+    assert_identical(texts)
 
 
 # ---- hypothesis -----------------------------------------------------------------------------------
