@@ -48,6 +48,7 @@ PUBLIC = {
     "POST /api/auth/login": 200,
     "POST /api/auth/logout": 204,
     "POST /api/invitations/accept/{token}": 201,
+    "POST /api/conversions": 401,  # authenticated by the client's conversion secret, which nobody sends here
 }
 
 # Path segment before {item_id} -> the world's object of that kind (fresh for writes).
@@ -127,6 +128,13 @@ def _listening_source(world: World, path: str) -> int:
                                          last_error="", last_report="", mentions_total=0))
 
 
+def _tracked_link(world: World) -> int:
+    from socialdesk.links.models import TrackedLink
+
+    return world._insert(TrackedLink(client_id=world.a_id, code=unique("walk").ljust(8, "k")[:12],
+                                     destination="https://alpha-orchard.example/walk", label="Walk link"))
+
+
 # Path parameter name -> its value on client A (fresh objects for calls that change or delete).
 PARAMS = {
     "client_id": lambda w, p, m, path: w.a_id,
@@ -147,6 +155,7 @@ PARAMS = {
     "reply_id": lambda w, p, m, path: _failed_reply(w),
     "media_id": lambda w, p, m, path: w.fresh_media() if m in WRITE_METHODS else w.media_id,
     "target_id": lambda w, p, m, path: _push_target(w, p),
+    "link_id": lambda w, p, m, path: _tracked_link(w),
     "query_id": lambda w, p, m, path: _listening_query(w),
     "source_id": lambda w, p, m, path: _listening_source(w, path),
 }
@@ -249,6 +258,14 @@ SAMPLES = {
     "POST /api/clients/{client_id}/posts/import": lambda w, p: {"__files__": {"file": (
         "posts.csv", f"date,time,channels,text\n2099-06-01,09:00,{w.channel_name()},Walk import\n".encode(), "text/csv")}},
     "POST /api/clients/{client_id}/publishing/feed/rotate": lambda w, p: None,
+    "POST /api/clients/{client_id}/links": lambda w, p: {"destination": "https://alpha-orchard.example/walk"},
+    "POST /api/clients/{client_id}/links/preview": lambda w, p: {"destination": "https://alpha-orchard.example/",
+                                                                 "utm_source": "walk"},
+    "POST /api/clients/{client_id}/links/{link_id}/archive": lambda w, p: None,
+    "POST /api/clients/{client_id}/links/{link_id}/restore": lambda w, p: None,
+    "PUT /api/clients/{client_id}/link-settings": lambda w, p: {"hash_visitors": False},
+    "POST /api/clients/{client_id}/link-settings/secret": lambda w, p: None,
+    "POST /api/conversions": lambda w, p: {"client": "walk", "kind": "purchase"},
     "POST /api/clients/{client_id}/listening/queries": lambda w, p: {"name": f"Walk {unique()}", "topic": "brand",
                                                                      "text": "alpha OR orchard"},
     "POST /api/clients/{client_id}/listening/queries/check": lambda w, p: {"text": "alpha NEAR/3 cider"},

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str = "http://127.0.0.1:8000"
+    link_base_url: str = Field(
+        default="", description="Public base of short links (/l/<code>), e.g. a short domain; empty: base_url"
+    )
     secure_cookies: bool = False
     session_days: int = 14
     login_max_failures: int = 5

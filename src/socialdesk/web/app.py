@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from socialdesk.clients import api as clients_api, views as clients_views
     from socialdesk.crisis import api as crisis_api, views as crisis_views
     from socialdesk.inbox import api as inbox_api, views as inbox_views
+    from socialdesk.links import api as links_api, public as links_public, views as links_views
     from socialdesk.listening import api as listening_api, views as listening_views
     from socialdesk.notify import api as notify_api, views as notify_views
     from socialdesk.publishing import api as publishing_api, views as publishing_views
@@ -114,7 +115,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for module in (analytics_api, auth_api, clients_api, channels_api, team_api, publishing_api, inbox_api,
                    auth_views, clients_views,
                    channels_views, team_views, publishing_views, inbox_views, notify_api, notify_views,
-                   listening_api, listening_views, crisis_api, crisis_views):
+                   listening_api, listening_views, links_api, links_views, links_public, crisis_api, crisis_views):
         app.include_router(module.router)
     app.include_router(listening_api.agency_router)  # agency-wide listening sources
 
