@@ -433,6 +433,8 @@ def test_dashboard_page_draws_svg_charts_tables_and_escapes_mention_text(world, 
     got = client.get(f"/api/clients/{world.a_id}/listening/dashboard.csv?table=share_of_voice", headers=owner)
     assert list(csv.reader(io.StringIO(got.text, newline="")))[1:] == [
         [world.a_name, "brand", "7", "87.5"], ["Rival <b>Co</b>", "competitor", "1", "12.5"]]
+    refused = client.get(f"/api/clients/{world.a_id}/listening/mentions.csv?lang=%00zz", headers=owner)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "lang"  # before any CSV is sent
     wrong = client.get(f"/api/clients/{world.a_id}/listening/dashboard.csv?table=passwords", headers=owner)
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "table"
     assert client.get(f"/api/clients/{world.a_id}/listening/dashboard?start=2026-01-02T00:00:00Z"

@@ -381,6 +381,8 @@ def mentions_csv(client_id: RowId, request: Request, session: DB, _: Principal =
     p = _period(client, start, end)
     filters = {"query_id": query_id, "topic": topic, "sentiment": sentiment, "lang": lang, "source": source,
                "since": p.start, "until": p.end, "include_duplicates": include_duplicates}
+    # Refused filters are said now, as a 422: once the CSV streams, its status is sent.
+    listening.list_mentions(session=session, client_id=client_id, limit=1, **filters)
     return _csv(request, lambda s: export.lines(export.MENTION_COLUMNS, export.mention_rows(
         session=s, client_id=client_id, **filters)), export.filename(client.name, "mentions", p.start, p.end))
 
