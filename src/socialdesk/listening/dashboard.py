@@ -53,7 +53,7 @@ TOP = 20
 # rises when it appears in at least RISING_MIN_COUNT mentions and its ratio is at least RISING_MIN_RATIO.
 RISING_WINDOW = timedelta(hours=24)
 BASELINE_DAYS = 28
-BASELINE_SAMPLE = 20_000
+BASELINE_SAMPLE = 10_000  # tokenizing the baseline is the largest cost of a dashboard
 SMOOTHING = 1.0
 RISING_MIN_COUNT = 3
 RISING_MIN_RATIO = 2.0
