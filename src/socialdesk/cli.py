@@ -22,6 +22,7 @@ from socialdesk.listening.cli import app as listening_app
 from socialdesk.migrations.runner import current
 from socialdesk.networks.cli import app as text_app
 from socialdesk.publishing.cli import app as publish_app
+from socialdesk.reports.cli import app as report_app
 from socialdesk.team.cli import app as users_app
 from socialdesk.vault.cli import app as vault_app
 
@@ -40,6 +41,7 @@ app.add_typer(inbox_app, name="inbox")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(crisis_app, name="crisis")
 app.add_typer(listening_app, name="listening")
+app.add_typer(report_app, name="report")
 app.command("demo")(demo)
 
 

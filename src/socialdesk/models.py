@@ -10,6 +10,7 @@ from socialdesk.links import models as links_models  # noqa: F401
 from socialdesk.listening import models as listening_models  # noqa: F401
 from socialdesk.notify import models as notify_models  # noqa: F401
 from socialdesk.publishing import models as publishing_models  # noqa: F401
+from socialdesk.reports import models as reports_models  # noqa: F401
 from socialdesk.team import models as team_models  # noqa: F401
 from socialdesk.vault import models as vault_models  # noqa: F401
 from socialdesk.db import Base

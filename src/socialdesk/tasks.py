@@ -24,7 +24,7 @@ from socialdesk.db import Database
 log = logging.getLogger("socialdesk.tasks")
 TASK_MODULES = ("socialdesk.analytics.tasks",
                 "socialdesk.team.tasks", "socialdesk.inbox.tasks", "socialdesk.notify.tasks", "socialdesk.crisis.tasks",
-                "socialdesk.listening.tasks")
+                "socialdesk.listening.tasks", "socialdesk.reports.tasks")
 
 
 def get_huey(settings: Settings, *, name: str = "socialdesk") -> Huey:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import enum
 import html
 import logging
-import smtplib
-import ssl
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -31,7 +29,7 @@ from socialdesk.db import utcnow
 from socialdesk.inbox import service as inbox_service
 from socialdesk.inbox.models import Conversation, Handoff, InboxEvent, InboxSettings
 from socialdesk.inbox.schemas import Tag, tag_mask
-from socialdesk.kit import netguard
+from socialdesk.kit import mail, netguard
 from socialdesk.kit.errors import InvalidInput
 
 log = logging.getLogger("socialdesk.inbox.handoff")
@@ -212,22 +210,10 @@ def _post(settings: Settings, row: Handoff, document: dict) -> None:
 
 def _mail(settings: Settings, row: Handoff, document: dict) -> None:
     message = email_message(settings=settings, to=row.address, document=document)
-    password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.handoff_timeout_seconds) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if settings.smtp_username:
-                smtp.login(settings.smtp_username, password)
-            smtp.send_message(message)
-    except smtplib.SMTPRecipientsRefused:
-        raise _Undelivered(f"the SMTP server refused the address {row.address}", permanent=True) from None
-    except smtplib.SMTPResponseException as exc:
-        reason = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
-        raise _Undelivered(f"the SMTP server answered {exc.smtp_code}: {reason[:300]}",
-                           permanent=500 <= exc.smtp_code < 600 and exc.smtp_code != 535) from None
-    except (OSError, smtplib.SMTPException) as exc:
-        raise _Undelivered(f"the SMTP server could not be reached ({type(exc).__name__})") from None
+        mail.send(settings, message, timeout=settings.handoff_timeout_seconds)
+    except mail.MailError as exc:
+        raise _Undelivered(exc.reason, permanent=exc.permanent) from None
 
 
 def _one_line(text: str) -> str:

@@ -110,14 +110,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from socialdesk.listening import api as listening_api, views as listening_views
     from socialdesk.notify import api as notify_api, views as notify_views
     from socialdesk.publishing import api as publishing_api, views as publishing_views
+    from socialdesk.reports import api as reports_api, views as reports_views
     from socialdesk.team import api as team_api, views as team_views
 
     for module in (analytics_api, auth_api, clients_api, channels_api, team_api, publishing_api, inbox_api,
                    auth_views, clients_views,
                    channels_views, team_views, publishing_views, inbox_views, notify_api, notify_views,
-                   listening_api, listening_views, links_api, links_views, links_public, crisis_api, crisis_views):
+                   listening_api, listening_views, links_api, links_views, links_public, crisis_api, crisis_views,
+                   reports_api, reports_views):
         app.include_router(module.router)
     app.include_router(listening_api.agency_router)  # agency-wide listening sources
+    app.include_router(reports_api.agency_router)  # the agency's branding on reports
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     node_modules = settings.resolved_assets_dir

@@ -14,7 +14,7 @@ from socialdesk.clients.schemas import WEEKDAYS, KpiMetric
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DIRS = [ROOT / "web" / "templates"] + [
-    ROOT / domain / "templates" for domain in ("auth", "clients", "channels", "team", "publishing", "inbox", "notify", "listening", "crisis", "analytics", "links") if (ROOT / domain / "templates").is_dir()
+    ROOT / domain / "templates" for domain in ("auth", "clients", "channels", "team", "publishing", "inbox", "notify", "listening", "crisis", "analytics", "links", "reports") if (ROOT / domain / "templates").is_dir()
 ]
 
 _env = Environment(

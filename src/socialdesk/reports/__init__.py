@@ -1,0 +1,1 @@
+"""Client reports: definitions, building the figures and summary, HTML/PDF rendering, delivery and share links."""

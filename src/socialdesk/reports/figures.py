@@ -1,0 +1,321 @@
+"""The numbers of a report, read from analytics, the inbox, listening, paid results and links.
+
+Each reader answers for one client and one period of the client's calendar days. Missing data is
+None (never 0): a section with nothing to show says so instead of dividing by zero.
+
+Post engagement in a period is read from the daily post snapshots (cumulative counts): a post's
+engagement in the period is its highest count in the period less its highest count in the
+:data:`BASELINE_DAYS` before it, never below 0 (an unlike does not make negative engagement).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from socialdesk.analytics import service as analytics
+from socialdesk.analytics.models import PaidResult, PostMetricSnapshot, TrackedPost
+from socialdesk.channels.models import Channel
+from socialdesk.clients.models import Client
+from socialdesk.publishing.models import Post, PostTarget
+from socialdesk.reports.periods import Period
+
+ENGAGEMENT = ("likes", "reposts", "replies", "quotes")
+BASELINE_DAYS = 35  # the analytics window (30 days) and a margin: a tracked post is read daily
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def zone_of(client: Client) -> ZoneInfo:
+    try:
+        return ZoneInfo(client.timezone or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def utc_bounds(client: Client, period: Period) -> tuple[datetime, datetime]:
+    """The period as a half-open UTC span: local midnight of the first day to that after the last."""
+    zone = zone_of(client)
+    return (datetime.combine(period.start, time(), zone).astimezone(UTC),
+            datetime.combine(period.end + timedelta(days=1), time(), zone).astimezone(UTC))
+
+
+# --- audience ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Audience:
+    followers_start: int | None
+    followers_end: int | None
+    change: int | None
+    daily: list[tuple[date, int | None]]
+    message: str
+
+
+def audience(session: Session, client: Client, period: Period) -> Audience:
+    data = analytics.series(session=session, client_id=client.id, metric="followers", start=period.start,
+                            end=period.end)
+    moved = analytics.delta(data)
+    change = None
+    if moved.first is not None and moved.last is not None and (moved.change is not None or moved.across_gaps):
+        change = moved.last - moved.first
+    return Audience(moved.first, moved.last, change, [(p.day, p.value) for p in data.points], moved.message)
+
+
+# --- posts ------------------------------------------------------------------------------------
+
+
+@dataclass
+class PostFigures:
+    network: str
+    remote_id: str
+    channel_id: int | None
+    post_target_id: int | None
+    engagement: int = 0
+    impressions: int | None = None
+    link_clicks: int | None = None
+    text: str = ""
+    url: str = ""
+    published_at: datetime | None = None
+
+
+@dataclass
+class Engagement:
+    total: int | None  # None: no post snapshot in the period
+    impressions: int | None
+    link_clicks: int | None
+    posts_measured: int
+    posts_published: int
+    daily: dict[date, int] = field(default_factory=dict)
+    posts: list[PostFigures] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float | None:
+        """Interactions per 100 impressions; None without impressions."""
+        if self.total is None or not self.impressions:
+            return None
+        return 100 * self.total / self.impressions
+
+
+def _sum_known(values) -> int | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def engagement(session: Session, client: Client, period: Period, *, with_posts: bool = True) -> Engagement:
+    """Interactions, impressions and link clicks the client's posts gained in the period, per day and per post."""
+    snap = PostMetricSnapshot
+    first = period.start - timedelta(days=BASELINE_DAYS)
+    rows = session.execute(
+        select(snap.network, snap.remote_id, snap.day, snap.channel_id, snap.post_target_id,
+               *(getattr(snap, m) for m in ENGAGEMENT), snap.impressions, snap.link_clicks)
+        .where(snap.client_id == client.id, snap.day >= first, snap.day <= period.end)
+        .order_by(snap.network, snap.remote_id, snap.day)).all()
+    published = session.scalar(select(func.count(PostTarget.id)).where(
+        PostTarget.client_id == client.id, PostTarget.published_at >= utc_bounds(client, period)[0],
+        PostTarget.published_at < utc_bounds(client, period)[1])) or 0
+    posts: dict[tuple[str, str], PostFigures] = {}
+    best_before: dict[tuple[str, str], list] = {}
+    best_in: dict[tuple[str, str], list] = {}
+    daily: dict[date, int] = defaultdict(int)
+    running: dict[tuple[str, str], int] = {}
+    for network, remote_id, day, channel_id, target_id, *counts in rows:
+        key = (network, remote_id)
+        interactions = _sum_known(counts[:4])
+        values = [interactions, counts[4], counts[5]]
+        if day < period.start:
+            best = best_before.setdefault(key, [None, None, None])
+        else:
+            best = best_in.setdefault(key, [None, None, None])
+            if key not in posts:
+                posts[key] = PostFigures(network, remote_id, channel_id, target_id)
+            figures = posts[key]
+            figures.channel_id = figures.channel_id or channel_id
+            figures.post_target_id = figures.post_target_id or target_id
+            if interactions is not None:
+                base = running.get(key)
+                if base is None:
+                    before = best_before.get(key)
+                    base = before[0] if before and before[0] is not None else 0
+                if interactions > base:
+                    daily[day] += interactions - base
+                    running[key] = interactions
+                else:
+                    running.setdefault(key, base)
+        for i, value in enumerate(values):
+            if value is not None and (best[i] is None or value > best[i]):
+                best[i] = value
+    totals = [None, None, None]
+    for key, figures in posts.items():
+        now, before = best_in[key], best_before.get(key, [None, None, None])
+        gained = [None if n is None else max(0, n - (b or 0)) for n, b in zip(now, before, strict=True)]
+        figures.engagement = gained[0] or 0
+        figures.impressions, figures.link_clicks = gained[1], gained[2]
+        for i, value in enumerate(gained):
+            if value is not None:
+                totals[i] = (totals[i] or 0) + value
+    result = Engagement(totals[0] if posts else None, totals[1], totals[2], len(posts), published,
+                        {d: daily.get(d, 0) for d in _days(period)} if posts else {})
+    if with_posts:
+        result.posts = sorted(posts.values(), key=lambda p: (-p.engagement, p.remote_id))
+    return result
+
+
+def _days(period: Period) -> list[date]:
+    return [period.start + timedelta(days=i) for i in range(period.days)]
+
+
+def describe_posts(session: Session, posts: list[PostFigures]) -> None:
+    """Fill in each post's text, link and publication time (posts published here; others keep their id)."""
+    target_ids = [p.post_target_id for p in posts if p.post_target_id]
+    if target_ids:
+        found = {tid: (text, main, url, at) for tid, text, main, url, at in session.execute(
+            select(PostTarget.id, PostTarget.text, Post.text, PostTarget.remote_url, PostTarget.published_at)
+            .join(Post, Post.id == PostTarget.post_id).where(PostTarget.id.in_(target_ids)))}
+        for post in posts:
+            if post.post_target_id in found:
+                text, main, url, at = found[post.post_target_id]
+                post.text, post.url, post.published_at = (text or main or ""), url or "", at
+    missing = [p for p in posts if p.published_at is None and p.channel_id]
+    if missing:
+        tracked = {(cid, rid): at for cid, rid, at in session.execute(
+            select(TrackedPost.channel_id, TrackedPost.remote_id, TrackedPost.published_at).where(
+                TrackedPost.channel_id.in_({p.channel_id for p in missing}),
+                TrackedPost.remote_id.in_([p.remote_id for p in missing])))}
+        for post in missing:
+            post.published_at = tracked.get((post.channel_id, post.remote_id))
+
+
+@dataclass
+class BestTimes:
+    by_weekday: list[tuple[str, float | None, int]]  # (weekday, mean interactions per post, posts)
+    by_hour: list[tuple[int, float | None, int]]
+    best_weekday: str | None
+    best_hour: int | None
+    posts: int
+
+
+def best_times(session: Session, client: Client, posts: list[PostFigures]) -> BestTimes:
+    """Mean interactions per post by the local weekday and hour it was published (posts with a known time)."""
+    zone = zone_of(client)
+    day_sum, day_n = [0] * 7, [0] * 7
+    hour_sum, hour_n = [0] * 24, [0] * 24
+    timed = [p for p in posts if p.published_at is not None]
+    for post in timed:
+        local = post.published_at.astimezone(zone)
+        day_sum[local.weekday()] += post.engagement
+        day_n[local.weekday()] += 1
+        hour_sum[local.hour] += post.engagement
+        hour_n[local.hour] += 1
+    by_day = [(WEEKDAYS[i], day_sum[i] / day_n[i] if day_n[i] else None, day_n[i]) for i in range(7)]
+    by_hour = [(h, hour_sum[h] / hour_n[h] if hour_n[h] else None, hour_n[h]) for h in range(24)]
+    # A weekday or hour needs two posts before it can be called the best: one lucky post is not a pattern.
+    days = [row for row in by_day if row[2] >= 2] or [row for row in by_day if row[2]]
+    hours = [row for row in by_hour if row[2] >= 2] or [row for row in by_hour if row[2]]
+    return BestTimes(by_day, by_hour, max(days, key=lambda r: r[1])[0] if days else None,
+                     max(hours, key=lambda r: r[1])[0] if hours else None, len(timed))
+
+
+# --- paid -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Paid:
+    currency: str | None
+    spend: Decimal | None
+    impressions: int | None
+    clicks: int | None
+    conversions: int | None
+
+    @property
+    def cost_per_click(self) -> Decimal | None:
+        return (self.spend / self.clicks).quantize(Decimal("0.01")) if self.spend is not None and self.clicks else None
+
+    @property
+    def cost_per_conversion(self) -> Decimal | None:
+        if self.spend is None or not self.conversions:
+            return None
+        return (self.spend / self.conversions).quantize(Decimal("0.01"))
+
+
+def paid(session: Session, client: Client, period: Period) -> Paid:
+    row = session.execute(select(func.count(PaidResult.id), func.sum(PaidResult.spend), func.sum(PaidResult.impressions),
+                                 func.sum(PaidResult.clicks), func.sum(PaidResult.conversions),
+                                 func.max(PaidResult.currency))
+                          .where(PaidResult.client_id == client.id, PaidResult.day.between(period.start, period.end))
+                          ).one()
+    count, spend, impressions, clicks, conversions, currency = row
+    if not count:
+        return Paid(analytics.reporting_currency(session=session, client_id=client.id), None, None, None, None)
+    return Paid(currency, Decimal(spend).quantize(Decimal("0.01")),
+                *(int(v) if v is not None else None for v in (impressions, clicks, conversions)))
+
+
+# --- listening ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Listening:
+    mentions: int
+    by_topic: dict[str, int]
+    sentiment: dict[str, int]  # of the brand's mentions
+    competitors: list[tuple[str, int]]  # competitor query name -> mentions
+
+    @property
+    def share_of_voice(self) -> float | None:
+        """The brand's share of brand and competitor mentions, in percent; None without any."""
+        brand = self.by_topic.get("brand", 0)
+        total = brand + sum(n for _, n in self.competitors)
+        return 100 * brand / total if total else None
+
+
+def listening(session: Session, client: Client, period: Period) -> Listening:
+    from socialdesk.listening.models import ListeningQuery, Mention, MentionMatch
+
+    lo, hi = utc_bounds(client, period)
+    where = (MentionMatch.client_id == client.id, MentionMatch.created_at >= lo, MentionMatch.created_at < hi,
+             MentionMatch.duplicate.is_(False))
+    by_topic = dict(session.execute(select(MentionMatch.topic, func.count(func.distinct(MentionMatch.mention_id)))
+                                    .where(*where).group_by(MentionMatch.topic)).all())
+    sentiment = dict(session.execute(
+        select(Mention.sentiment, func.count(func.distinct(Mention.id)))
+        .join(MentionMatch, MentionMatch.mention_id == Mention.id)
+        .where(*where, MentionMatch.topic == "brand").group_by(Mention.sentiment)).all())
+    competitors = session.execute(
+        select(ListeningQuery.name, func.count(func.distinct(MentionMatch.mention_id)))
+        .join(ListeningQuery, ListeningQuery.id == MentionMatch.query_id)
+        .where(*where, MentionMatch.topic == "competitor").group_by(ListeningQuery.name)
+        .order_by(func.count(func.distinct(MentionMatch.mention_id)).desc())).all()
+    total = session.scalar(select(func.count(func.distinct(MentionMatch.mention_id))).where(*where)) or 0
+    return Listening(total, by_topic, sentiment, [(name, n) for name, n in competitors])
+
+
+# --- links ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Links:
+    clicks: int
+    conversions: int
+    values: dict[str, Decimal]
+    top: list[tuple[str, int, int]]  # (link, clicks, conversions)
+
+
+def links(session: Session, client: Client, period: Period) -> Links:
+    from socialdesk.links import service as links_service
+
+    lines, total = links_service.stats(session=session, client_id=client.id, start=period.start, end=period.end,
+                                       by="link")
+    values = links_service.conversion_values(session=session, client_id=client.id, start=period.start, end=period.end)
+    top = [(line.label, line.clicks, line.conversions) for line in lines if line.clicks or line.conversions][:5]
+    return Links(total.clicks, total.conversions, values, top)
+
+
+def channel_names(session: Session, client: Client) -> dict[int, str]:
+    return {cid: name or handle or network for cid, name, handle, network in session.execute(
+        select(Channel.id, Channel.display_name, Channel.handle, Channel.network).where(Channel.client_id == client.id))}
