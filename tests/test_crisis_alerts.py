@@ -187,14 +187,21 @@ def test_normal_rhythm_pages_no_one_and_a_negative_burst_pages_the_on_call_peopl
             seen = time.monotonic()
             break
         time.sleep(0.2)
-    assert seen is not None, "no crisis notification within 60 s of the ingest commit"
+    if seen is None:  # say what the detectors saw, to tell a slow path from a missed burst
+        with database.session() as s:
+            states = {(r.topic, r.series): (r.last_bucket, r.state.get("n"), r.state.get("armed"),
+                                            r.state.get("quiet_left"), r.state.get("high"))
+                      for r in s.scalars(select(DetectorState).where(DetectorState.client_id == world.a_id))}
+        pytest.fail(f"no crisis notification within 60 s of the ingest commit; alerts {alerts(database)}, "
+                    f"now bucket {detection.bucket_of(datetime.now(UTC))}, detectors {states}")
     latency = seen - committed
     print(f"crisis alert latency from ingest commit to notification row: {latency:.2f} s")
     assert latency < 60
 
     [alert] = alerts(database)
     assert alert.client_id == world.a_id and alert.topic == "" and alert.status == "new"
-    assert alert.volume >= 50 and alert.volume >= 3 * alert.expected
+    # The burst may straddle two buckets: the alert goes out on the first part big enough to be abnormal.
+    assert alert.volume >= detection.MIN_VOLUME and alert.volume >= detection.MIN_RATIO * alert.expected
     assert alert.negative_share >= 0.6 and alert.reason in ("volume", "both")
     terms = [t for t, _ in alert.top_terms]
     assert "salmonella" in terms and "recall" in terms
@@ -274,3 +281,17 @@ def test_bravo_never_hears_of_alpha_s_burst(task_settings, database, world):
         b_state = s.scalars(select(DetectorState).where(DetectorState.client_id == world.b_id)).all()
     assert world["outsider"].id not in told
     assert all(row.last_bucket is None for row in b_state)  # B has no mentions: nothing learned, nothing said
+
+
+def test_a_burst_straddling_two_buckets_still_pages(task_settings, database, world):
+    listen(database, world)
+    ingest(database, history(datetime.now(UTC), days=3, seed=13))
+    edge = detection.bucket_start(detection.bucket_of(datetime.now(UTC)))
+    # 14 posts just before a bucket's end (too few to page, but out of the range seen so far), 45 just after.
+    posts = burst(edge - timedelta(seconds=5), 14, prefix="early")
+    late = [listening.IncomingMention(remote_id=f"late{i}", lang="en", created_at=edge + timedelta(seconds=i % 20),
+                                      text=f"alpha orchard salmonella recall, my kid is sick {i}") for i in range(45)]
+    with database.session() as s:
+        listening.ingest(session=s, source="test", posts=posts + late)
+    [alert] = alerts(database)
+    assert alert.window_start == edge and alert.volume >= 45

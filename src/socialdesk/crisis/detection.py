@@ -258,6 +258,9 @@ def _run_topic(session: Session, client: Client, topic: str, zone: ZoneInfo, now
             if peek.volume_fires(fire_level) or peek.negative_fires(fire_level):
                 found = peek
                 break
+            # A burst split across two buckets: its first part (too few to page) must not silence the second.
+            _rearm_unless(peek_volume, False)
+            _rearm_unless(peek_negative, False)
     if found is None or open_alert(session, client.id) is not None:
         return None
     return raise_alert(session, client=client, topic=topic, finding=found, fire_level=fire_level, now=now)
