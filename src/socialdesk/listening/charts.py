@@ -14,7 +14,7 @@ from datetime import datetime
 from socialdesk.listening.dashboard import SENTIMENTS, SentimentShare, Voice, Volume
 
 WIDTH, HEIGHT = 720, 220
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 10, 28  # room for the axis labels
+LEFT, RIGHT, TOP, BOTTOM = 44, 28, 10, 28  # room for the axis labels (the last day's label is centred on the edge)
 MAX_MARKERS = 60  # buckets beyond which points get no dot of their own (a year of days)
 MAX_LABELS = 8
 
