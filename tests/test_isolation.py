@@ -273,6 +273,9 @@ SAMPLES = {
     "POST /api/clients/{client_id}/listening/sources": lambda w, p: {"kind": "rss",
                                                                      "url": f"https://feeds.example.com/{unique()}.xml"},
     "POST /api/listening/sources": lambda w, p: {"kind": "rss", "url": f"https://feeds.example.com/{unique()}.xml"},
+    "POST /api/clients/{client_id}/inbox/reviews": lambda w, p: {"__files__": {"file": (
+        "reviews.csv", f"source,author,rating,text,created_at,remote_id\nGoogle,Walker,5,Lovely,2026-11-02T09:00:00Z,"
+                       f"{unique('walk')}\n".encode(), "text/csv")}},
     "POST /api/clients/{client_id}/listening/import": lambda w, p: {"__files__": {"file": (
         "mentions.jsonl", f'{{"remote_id": "{unique("walk")}", "text": "alpha walk", '
                           '"created_at": "2026-11-02T09:00:00Z"}\n'.encode(), "application/x-ndjson")}},
