@@ -30,6 +30,7 @@ from socialdesk.analytics.schemas import (
 )
 from socialdesk.channels import service as channels_service
 from socialdesk.clients import service as clients_service
+from socialdesk.clients.permissions import OVERVIEW_VIEW
 from socialdesk.kit.authz import Principal
 from socialdesk.kit.errors import InvalidInput
 from socialdesk.vault.service import Vault
@@ -199,3 +200,61 @@ def import_file(client_id: RowId, kind: ImportKind, session: DB, _: Principal = 
     if not report.ok:
         return JSONResponse({**body, "detail": report.message}, status_code=422)
     return JSONResponse(body)
+
+
+# --- insights: KPIs, best times, recommendations, the whole dashboard, the agency overview ---------
+
+from socialdesk.analytics import insights  # noqa: E402
+
+Weeks = Annotated[int, Query(ge=1, le=52, description="Weeks of history before the end day")]
+
+
+@router.get("/dashboard", response_model=insights.Dashboard)
+def dashboard(client_id: RowId, session: DB, _: Principal = Depends(require(ANALYTICS_VIEW)), start: Day = None,
+              end: Day = None, compare_start: Day = None, compare_end: Day = None, weeks: Weeks = 12):
+    """Everything the Analytics page shows: KPIs against targets (and in the comparison period), followers
+    with their gaps, engagement over time, what works, best times, recommendations and competitors."""
+    client = clients_service.get(session=session, client_id=client_id)
+    start, end = _period(client, start, end)
+    return insights.dashboard(session=session, client_id=client_id, start=start, end=end,
+                              compare_start=compare_start, compare_end=compare_end, weeks=weeks)
+
+
+@router.get("/kpis", response_model=list[insights.KpiResult])
+def kpis(client_id: RowId, session: DB, _: Principal = Depends(require(ANALYTICS_VIEW)), start: Day = None,
+         end: Day = None):
+    """Each KPI target against its actual figure: green, amber, red or unknown, with the formula, the
+    numbers used and a sentence (and why, when there is no figure)."""
+    client = clients_service.get(session=session, client_id=client_id)
+    start, end = _period(client, start, end)
+    return insights.kpis(session=session, client_id=client_id, start=start, end=end)
+
+
+@router.get("/best-times", response_model=insights.BestTimes)
+def best_times(client_id: RowId, session: DB, _: Principal = Depends(require(ANALYTICS_VIEW)), channel_id: Id = None,
+               weeks: Weeks = 12, end: Day = None):
+    """Engagement rate per weekday and hour of posting against the median post, with n per cell;
+    labelled general guidance when the client's history is thin."""
+    clients_service.get(session=session, client_id=client_id)
+    if channel_id is not None:
+        channels_service.get(session=session, client_id=client_id, channel_id=channel_id)
+    return insights.best_times(session=session, client_id=client_id, channel_id=channel_id, weeks=weeks, end=end)
+
+
+@router.get("/recommendations", response_model=list[insights.Recommendation])
+def recommendations(client_id: RowId, session: DB, _: Principal = Depends(require(ANALYTICS_VIEW)),
+                    weeks: Weeks = 12, end: Day = None):
+    """Advice as sentences with their evidence (ratio to the median post, n, weeks)."""
+    clients_service.get(session=session, client_id=client_id)
+    return insights.recommendations(session=session, client_id=client_id, end=end, weeks=weeks)
+
+
+agency_router = APIRouter(prefix="/api/analytics", tags=["analytics"])
+
+
+@agency_router.get("/overview", response_model=insights.Overview)
+def overview(session: DB, principal: Principal = Depends(require(OVERVIEW_VIEW)),
+             days: Annotated[int, Query(ge=1, le=insights.MAX_DAYS)] = 30):
+    """Every client you may see the analytics of with its KPI statuses over the last ``days`` days, and
+    where the team's time went (inbox replies and triage, posts created, approvals) per person and client."""
+    return insights.overview(session=session, principal=principal, days=days)

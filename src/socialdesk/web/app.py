@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     def healthz() -> dict:
         return {"status": "ok", "version": socialdesk.__version__}
 
-    from socialdesk.analytics import api as analytics_api
+    from socialdesk.analytics import api as analytics_api, views as analytics_views
     from socialdesk.auth import api as auth_api, views as auth_views
     from socialdesk.channels import api as channels_api, views as channels_views
     from socialdesk.clients import api as clients_api, views as clients_views
@@ -120,6 +120,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                    reports_api, reports_views):
         app.include_router(module.router)
     app.include_router(listening_api.agency_router)  # agency-wide listening sources
+    app.include_router(analytics_api.agency_router)  # the agency's analytics overview
+    app.include_router(analytics_views.router)
     app.include_router(reports_api.agency_router)  # the agency's branding on reports
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,80 @@
+"""The Analytics pages: a client's page (KPI cards with colour and numbers, the formula, charts, tables,
+heat map, recommendations, benchmarks; hostile post text escaped), the agency page, who may open them,
+and the page in Chromium."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from socialdesk.clients.models import KpiTarget
+from test_analytics_insights import _history, followers, make_channel, post
+
+END = date(2026, 3, 30)
+START = END - timedelta(days=29)
+HOSTILE = '<script>__xssHit(1)</script><img src=x onerror="__xssHit(2)"> #cider'
+
+
+def seed(session, client_id: int) -> None:
+    ch = make_channel(session, client_id, "x", "Alpha X")
+    days = [START + timedelta(days=i) for i in range(30)]
+    followers(session, client_id, ch, {d: 500 + i for i, d in enumerate(days) if not 10 <= i <= 13})
+    _history(session, client_id, ch, END)
+    post(session, client_id, ch, "x", datetime(2026, 3, 20, 9, tzinfo=UTC), text=HOSTILE, likes=500,
+         impressions=1000)
+    session.add(KpiTarget(client_id=client_id, metric="engagement_rate_percent", target=2, period="month", unit="%"))
+    session.add(KpiTarget(client_id=client_id, metric="reach", target=1000, period="month"))
+    session.flush()
+
+
+def page(client, world, who: str, path: str, **params):
+    client.cookies.clear()
+    return client.get(path, headers={**world[who].headers, "accept": "text/html"}, params=params)
+
+
+def test_client_analytics_page_shows_kpis_charts_tables_and_escapes_post_text(client, session, world):
+    seed(session, world.a_id)
+    session.commit()
+    r = page(client, world, "analyst", f"/clients/{world.a_id}/analytics", start=START.isoformat(),
+             end=END.isoformat(), compare="previous")
+    assert r.status_code == 200, r.text
+    html = r.text
+    assert 'class="kpi-card status-green" data-metric="engagement_rate_percent"' in html
+    assert 'data-metric="reach" data-status="unknown"' in html and "no data source" in html
+    assert "Engagement rate = (likes + reposts + replies + quotes) ÷ impressions" in html
+    assert "measured on <strong>impressions</strong>" in html
+    assert 'class="chart follower-chart"' in html and 'class="gap"' in html  # the 4 days without data
+    assert 'class="chart heat-map"' in html and "heat-4" in html
+    assert "Video posts on Tuesday 10:00–12:00 got 3.2x" in html  # 09:05 UTC is 10:05 in Paris
+    assert 'id="top-posts"' in html and 'id="bottom-posts"' in html and 'id="benchmark-table"' in html
+    assert "<script>__xssHit" not in html and "&lt;script&gt;__xssHit(1)&lt;/script&gt;" in html
+    assert "compared with" in html and "Before:" in html
+
+
+def test_bad_period_is_said_and_the_default_shown(client, world):
+    r = page(client, world, "analyst", f"/clients/{world.a_id}/analytics", start="2026-03-30", end="2026-03-01")
+    assert r.status_code == 422 and "must be on or after the start" in r.text
+    assert 'data-metric="followers"' in r.text
+
+
+@pytest.mark.parametrize("who, status", [("analyst", 200), ("content_creator", 200), ("client_approver", 200),
+                                         ("director", 200), ("outsider", 404)])
+def test_who_may_open_the_client_analytics_page(client, world, who, status):
+    r = page(client, world, who, f"/clients/{world.a_id}/analytics")
+    assert r.status_code == status
+    if status == 404:
+        assert world.a_name not in r.text
+
+
+def test_agency_page_lists_each_visible_clients_kpis_and_the_team_time(client, session, world):
+    session.add(KpiTarget(client_id=world.b_id, metric="posts_published", target=3, period="month"))
+    session.commit()
+    r = page(client, world, "director", "/analytics")
+    assert r.status_code == 200
+    assert world.a_name in r.text and world.b_name in r.text and 'id="time-use-table"' in r.text or \
+        "No inbox or publishing activity" in r.text
+    r = page(client, world, "outsider", "/analytics")
+    assert world.b_name in r.text and world.a_name not in r.text and "status-red" in r.text
+    r = page(client, world, "client_approver", "/analytics")
+    assert world.a_name in r.text and "Where the team" in r.text and 'id="time-use-table"' not in r.text
