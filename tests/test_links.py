@@ -416,6 +416,7 @@ def test_the_links_page_builds_previews_and_escapes_labels(owner_client, session
     client_id = _new_client(owner_client)
     page = owner_client.get(f"/clients/{client_id}/links")
     assert page.status_code == 200 and 'id="link-builder"' in page.text
+    assert f'href="/clients/{client_id}/links" aria-current="page">Links</a>' in page.text  # in the client menu
     form = {"destination": "https://shop.example.com/?a=1", "utm_source": "Bluesky", "utm_medium": "social",
             "label": "<script>alert(1)</script>", "network": "", "campaign_id": ""}
     preview = owner_client.post(f"/clients/{client_id}/links/builder-preview", data=form)
