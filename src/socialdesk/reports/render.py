@@ -161,11 +161,20 @@ def pdf(report: Report) -> bytes:
     """The report as a PDF, drawn by WeasyPrint from the print HTML (no network: logos are inline)."""
     from weasyprint import HTML
 
-    def no_fetch(url: str, *args, **kwargs):
-        if url.startswith("data:"):
-            from weasyprint.urls import default_url_fetcher
+    return HTML(string=html(report, mode="pdf"), url_fetcher=_fetcher(), base_url=str(TEMPLATES)).write_pdf()
 
+
+def _fetcher():
+    """WeasyPrint's fetcher limited to data: URLs: a report loads nothing from a network or a file."""
+    try:
+        from weasyprint.urls import URLFetcher
+    except ImportError:  # WeasyPrint before 68 takes a plain function
+        from weasyprint.urls import default_url_fetcher
+
+        def fetch(url: str, *args, **kwargs):
+            if not url.startswith("data:"):
+                raise ValueError(f"reports load nothing from outside ({url[:40]})")
             return default_url_fetcher(url, *args, **kwargs)
-        raise ValueError(f"reports load nothing from outside ({url[:40]})")
 
-    return HTML(string=html(report, mode="pdf"), url_fetcher=no_fetch, base_url=str(TEMPLATES)).write_pdf()
+        return fetch
+    return URLFetcher(allowed_protocols={"data"})
