@@ -592,7 +592,7 @@ def _kpi(ctx: _Context, target: KpiTarget) -> KpiResult:
     state = status_of(actual, goal, lower_is_better=lower)
     goal_text = _fmt(round(goal, 2), unit) + (f" ({scale_note})" if scale_note else f" per {period}")
     if actual is None:
-        sentence = f"{label}: no figure for {ctx.span.label} — {m['why']}."
+        sentence = f"{label}: no figure for {ctx.span.label} — {m['why'].removeprefix('unknown — ')}."
     else:
         verb = {"green": "on target", "amber": "close to target", "red": "off target"}[state]
         direction = "at most" if lower else "at least"
