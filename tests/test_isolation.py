@@ -135,6 +135,25 @@ def _tracked_link(world: World) -> int:
                                      destination="https://alpha-orchard.example/walk", label="Walk link"))
 
 
+def _report_definition(world: World) -> int:
+    """A report definition of client A with a recipient (sending fails later: the walk has no SMTP server)."""
+    from socialdesk.reports.models import ReportDefinition
+
+    return world._insert(ReportDefinition(client_id=world.a_id, name=f"Walk report {unique()}", sections=["kpis"],
+                                          period_kind="month", comparison="previous",
+                                          recipients=["walk@alpha-orchard.example"], schedule="off", next_steps=""))
+
+
+def _report_share(world: World) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from socialdesk.reports.models import ReportShare
+
+    return world._insert(ReportShare(client_id=world.a_id, definition_id=_report_definition(world), period="2026-10",
+                                     comparison="previous", token_hash=unique("walk-share-hash"), prefix="sdr_walk",
+                                     expires_at=datetime.now(UTC) + timedelta(days=1)))
+
+
 # Path parameter name -> its value on client A (fresh objects for calls that change or delete).
 PARAMS = {
     "client_id": lambda w, p, m, path: w.a_id,
@@ -158,9 +177,12 @@ PARAMS = {
     "link_id": lambda w, p, m, path: _tracked_link(w),
     "query_id": lambda w, p, m, path: _listening_query(w),
     "source_id": lambda w, p, m, path: _listening_source(w, path),
+    "report_id": lambda w, p, m, path: _report_definition(w),
+    "share_id": lambda w, p, m, path: _report_share(w),
 }
 MULTIPART = {"POST /api/clients/{client_id}/media", "POST /api/clients/{client_id}/posts/import",
-             "POST /api/clients/{client_id}/listening/import"}
+             "POST /api/clients/{client_id}/listening/import", "PUT /api/clients/{client_id}/reports/logo",
+             "PUT /api/agency/branding/logo"}
 # The state a fresh post needs for an action to be possible (default: a draft).
 POST_STATE_FOR = {"request-changes": "approved", "unschedule": "scheduled", "retry": "failed"}
 
@@ -276,6 +298,13 @@ SAMPLES = {
     "POST /api/clients/{client_id}/inbox/reviews": lambda w, p: {"__files__": {"file": (
         "reviews.csv", f"source,author,rating,text,created_at,remote_id\nGoogle,Walker,5,Lovely,2026-11-02T09:00:00Z,"
                        f"{unique('walk')}\n".encode(), "text/csv")}},
+    "POST /api/clients/{client_id}/reports": lambda w, p: {"name": f"Walk report {unique()}", "sections": ["kpis"]},
+    "PATCH /api/clients/{client_id}/reports/{report_id}": lambda w, p: {"name": "Walk report 2"},
+    "POST /api/clients/{client_id}/reports/{report_id}/send": lambda w, p: {"period": "2026-10"},
+    "POST /api/clients/{client_id}/reports/{report_id}/shares": lambda w, p: {"period": "2026-10", "days": 3},
+    "PUT /api/clients/{client_id}/reports/logo": lambda w, p: {"__files__": {"file": ("logo.png", _png())}},
+    "PUT /api/agency/branding": lambda w, p: {"name": "Walk agency", "color": "#123456"},
+    "PUT /api/agency/branding/logo": lambda w, p: {"__files__": {"file": ("logo.png", _png())}},
     "POST /api/clients/{client_id}/listening/import": lambda w, p: {"__files__": {"file": (
         "mentions.jsonl", f'{{"remote_id": "{unique("walk")}", "text": "alpha walk", '
                           '"created_at": "2026-11-02T09:00:00Z"}\n'.encode(), "application/x-ndjson")}},

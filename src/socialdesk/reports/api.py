@@ -12,7 +12,7 @@ from socialdesk.analytics.service import client_today
 from socialdesk.clients import service as clients_service
 from socialdesk.kit.authz import Principal
 from socialdesk.reports import delivery, render, service
-from socialdesk.reports.permissions import BRANDING_MANAGE, BRANDING_VIEW, REPORTS_MANAGE, REPORTS_VIEW
+from socialdesk.reports.permissions import BRANDING_MANAGE, BRANDING_VIEW, REPORTS_MANAGE, REPORTS_VIEW, SHARES_VIEW
 from socialdesk.reports.schemas import (
     AgencyBrandingIn,
     AgencyBrandingOut,
@@ -64,7 +64,7 @@ def create_definition(client_id: RowId, data: DefinitionIn, session: DB,
 
 
 @router.get("/shares", response_model=list[ShareOut])
-def list_shares(client_id: RowId, session: DB, _: Principal = Depends(require(REPORTS_MANAGE))):
+def list_shares(client_id: RowId, session: DB, _: Principal = Depends(require(SHARES_VIEW))):
     """The client's share links, newest first (the tokens themselves are never shown again)."""
     clients_service.get(session=session, client_id=client_id)
     return service.list_shares(session=session, client_id=client_id)

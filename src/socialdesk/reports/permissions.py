@@ -23,3 +23,7 @@ BRANDING_MANAGE = permission(
     "reports.branding.manage", scope=Scope.AGENCY, writes=True,
     description="Set the agency's name, colour and logo on reports",
 )
+SHARES_VIEW = permission(
+    "reports.shares.view", scope=Scope.CLIENT, roles={Role.MANAGER, Role.ANALYST}, writes=False,
+    description="List a client's report share links (never their tokens)",
+)
