@@ -6,8 +6,10 @@ development and CI machines). Without it those tests fail; deselect them with -m
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,9 +21,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from socialdesk.config import Settings
+from socialdesk.config import Settings, get_settings
 from socialdesk.db import Database
 from socialdesk.web.app import create_app
+
+# Before any test module is imported (and with it the process's shared Huey, which the tasks register on
+# at import): code that reads get_settings() finds a scratch data folder and inline tasks, so no test
+# touches the person's real data folder or task queue. Tests that need more point it at their settings.
+_HOME = tempfile.mkdtemp(prefix="socialdesk-tests-")
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
+os.environ["SOCIALDESK_DATA_DIR"] = _HOME
+os.environ["SOCIALDESK_TASK_BACKEND"] = "immediate"
 
 PG_URL = os.environ.get("SOCIALDESK_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
 PASSWORD = "correct horse battery staple"
@@ -65,6 +75,38 @@ def pg_template() -> Iterator[str]:
         db.migrate()
         db.dispose()
         yield name
+
+
+def point_settings_at(monkeypatch, settings: Settings) -> None:
+    """Make get_settings() return what the ``settings`` fixture describes (through the environment)."""
+    env = {
+        "SOCIALDESK_DATA_DIR": str(settings.data_dir),
+        "SOCIALDESK_DATABASE_URL": settings.resolved_database_url,
+        "SOCIALDESK_SECRET_KEY": settings.secret_key.get_secret_value(),
+        "SOCIALDESK_VAULT_KEYS": settings.vault_keys.get_secret_value(),
+        "SOCIALDESK_TASK_BACKEND": settings.task_backend,
+        "SOCIALDESK_BASE_URL": settings.base_url,
+        "COLUMNS": "200",  # Rich tables as on a wide terminal
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def task_settings(settings, monkeypatch):
+    """Tasks read get_settings() when they run, as in a worker; the shared Huey runs them inline."""
+    from socialdesk.tasks import load_tasks
+
+    point_settings_at(monkeypatch, settings)
+    monkeypatch.setenv("SOCIALDESK_ALLOW_PRIVATE_URLS", "true")  # the peers listen on loopback
+    get_settings.cache_clear()
+    huey = load_tasks()
+    was = huey.immediate
+    huey.immediate = True
+    yield settings
+    huey.immediate = was
+    get_settings.cache_clear()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

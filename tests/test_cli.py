@@ -10,27 +10,12 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
+from conftest import point_settings_at
 from socialdesk.cli import app
-from socialdesk.config import Settings, get_settings
+from socialdesk.config import get_settings
 from socialdesk.team import service as team_service
 from socialdesk.vault import service as vault_service
 from socialdesk.vault.service import Vault, VaultKeyError
-
-
-def point_settings_at(monkeypatch, settings: Settings) -> None:
-    """Make get_settings() return what the ``settings`` fixture describes (through the environment)."""
-    env = {
-        "SOCIALDESK_DATA_DIR": str(settings.data_dir),
-        "SOCIALDESK_DATABASE_URL": settings.resolved_database_url,
-        "SOCIALDESK_SECRET_KEY": settings.secret_key.get_secret_value(),
-        "SOCIALDESK_VAULT_KEYS": settings.vault_keys.get_secret_value(),
-        "SOCIALDESK_TASK_BACKEND": settings.task_backend,
-        "SOCIALDESK_BASE_URL": settings.base_url,
-        "COLUMNS": "200",  # Rich tables as on a wide terminal
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -14,9 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
-from test_cli import point_settings_at
 
-from socialdesk.config import get_settings
 from socialdesk.crisis import detection
 from socialdesk.crisis import tasks as crisis_tasks
 from socialdesk.crisis.models import CrisisAlert, DetectorState
@@ -27,27 +25,12 @@ from socialdesk.notify import service as notify_service
 from socialdesk.notify.models import PushDelivery
 from socialdesk.notify.schemas import TargetIn
 from socialdesk.publishing.models import Notification
-from socialdesk.tasks import load_tasks
 from socialdesk.vault.service import Vault
 
 PRAISE = ["love the {f} from alpha orchard", "alpha orchard {f} tastes like summer", "picked up alpha orchard {f} today",
           "alpha orchard {f} at the market this morning", "great {f} at alpha orchard, friendly staff"]
 GRUMBLE = ["alpha orchard {f} delivery was late again", "alpha orchard box arrived with a bruised {f}"]
 FRUIT = ["apples", "pears", "cider", "plums", "cherries", "juice", "jam", "quinces"]
-
-
-@pytest.fixture
-def task_settings(settings, monkeypatch):
-    """Tasks read get_settings() as in a worker; the shared Huey runs them inline (task_backend immediate)."""
-    point_settings_at(monkeypatch, settings)
-    monkeypatch.setenv("SOCIALDESK_ALLOW_PRIVATE_URLS", "true")
-    get_settings.cache_clear()
-    huey = load_tasks()
-    was = huey.immediate
-    huey.immediate = True
-    yield settings
-    huey.immediate = was
-    get_settings.cache_clear()
 
 
 class Receiver:

@@ -8,9 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
-from test_cli import point_settings_at
 
-from socialdesk.config import get_settings
 from socialdesk.crisis.models import Crisis, CrisisAlert
 from socialdesk.crisis.playbooks import DEFAULTS
 from socialdesk.crisis.schemas import CrisisType
@@ -19,20 +17,6 @@ from socialdesk.listening.models import Mention
 from socialdesk.listening.schemas import QueryIn
 from socialdesk.publishing import dispatch
 from socialdesk.publishing.models import Notification, Post, PostTarget, PublishingSettings
-from socialdesk.tasks import load_tasks
-
-
-@pytest.fixture
-def task_settings(settings, monkeypatch):
-    """Listening queues crisis detection after each ingest: the shared Huey runs it inline on this database."""
-    point_settings_at(monkeypatch, settings)
-    get_settings.cache_clear()
-    huey = load_tasks()
-    was = huey.immediate
-    huey.immediate = True
-    yield settings
-    huey.immediate = was
-    get_settings.cache_clear()
 
 
 @pytest.fixture

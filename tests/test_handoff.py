@@ -6,16 +6,14 @@ community managers may hand off."""
 
 from __future__ import annotations
 
-import email
 import logging
 from datetime import UTC, datetime, timedelta
-from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
-from test_notify import Mailbox, free_port, receiver, task_settings  # noqa: F401 (fixtures)
+from test_notify import Mailbox, free_port, receiver  # noqa: F401 (fixtures)
 
 from socialdesk.config import get_settings
 from socialdesk.inbox.models import Conversation, Handoff, InboxEvent, InboxItem, InboxNote, InboxSettings

@@ -141,7 +141,7 @@ def test_import_through_the_api(client, world):
 def test_command_line_import_and_queries(world, settings, tmp_path, monkeypatch):
     from socialdesk.cli import app
     from socialdesk.config import get_settings
-    from test_cli import point_settings_at
+    from conftest import point_settings_at
 
     point_settings_at(monkeypatch, settings)
     add_query(world.database, world.a_id, "alpha", name="Alpha brand")

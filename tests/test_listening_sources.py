@@ -563,7 +563,7 @@ def test_with_private_addresses_not_allowed_the_api_refuses_loopback_feeds(setti
 # -- the background task and the command line --------------------------------------------------------------
 
 def test_the_minute_task_polls_the_due_sources_into_listening(settings, monkeypatch, database, session, server):
-    from test_cli import point_settings_at
+    from conftest import point_settings_at
 
     from socialdesk.config import get_settings
     from socialdesk.tasks import load_tasks

@@ -18,12 +18,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
-from test_cli import point_settings_at
 
-from socialdesk.config import get_settings
 from socialdesk.notify import service as notify_service
 from socialdesk.notify.models import PushDelivery, PushPreference, PushTarget
-from socialdesk.tasks import load_tasks
 from socialdesk.vault.models import StoredSecret
 
 SECRET = "tok3n-s3cret-path"
@@ -106,20 +103,6 @@ def smtp_server():
         yield port, mailbox
     finally:
         controller.stop()
-
-
-@pytest.fixture
-def task_settings(settings, monkeypatch):
-    """Tasks read get_settings() when they run, as in a worker; the shared Huey runs them inline."""
-    point_settings_at(monkeypatch, settings)
-    monkeypatch.setenv("SOCIALDESK_ALLOW_PRIVATE_URLS", "true")  # the peers listen on loopback
-    get_settings.cache_clear()
-    huey = load_tasks()
-    was = huey.immediate
-    huey.immediate = True
-    yield settings
-    huey.immediate = was
-    get_settings.cache_clear()
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import redis
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 from huey.api import PeriodicTask
 from sqlalchemy import select
-from test_cli import point_settings_at
+from conftest import point_settings_at
 
 from socialdesk.auth import service as auth_service
 from socialdesk.config import get_settings
