@@ -136,6 +136,8 @@ def test_build_reads_the_seeded_numbers_and_compares_them(session, world):
     assert kpis["Interactions (likes, shares, replies, quotes)"].previous == 20
     assert kpis["Impressions"].value == 1470
     assert round(kpis["Interactions (likes, shares, replies, quotes)"].change_percent) == 645
+    [goal] = report.section("kpis").rows  # A's one KPI target (followers), read by analytics.insights
+    assert goal[2] == 1600 and goal[3] in ("on track", "close", "behind")
     top = report.section("top_posts").rows
     assert [row[2] for row in top] == [100, 40, 9]
     assert report.section("best_times").rows  # publication times known from the tracked posts

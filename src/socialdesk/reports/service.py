@@ -268,11 +268,20 @@ def build(*, session: Session, client_id: int, period: Period, comparison: str =
         clicks = figures.links(session, client, period)
         clicks_before = figures.links(session, client, compare) if compare else None
 
+    targets, advice = [], []
+    if {"kpis", "recommendations"} & set(keys):
+        from socialdesk.analytics import insights
+
+        targets = insights.kpis(session=session, client_id=client.id, start=period.start, end=period.end)
+        if "recommendations" in keys:
+            advice = [r.text for r in insights.recommendations(session=session, client_id=client.id, end=period.end)
+                      if r.kind != "thin"]
     has_data = aud.followers_end is not None or eng.total is not None
     label_before = compare.label if compare else ""
     ctx = _Context(client, period, compare, aud, aud_before, eng, eng_before, times, responses, responses_before,
                    heard, heard_before, money, money_before, clicks, clicks_before, next_steps)
-    recommendations = ctx.recommendations()
+    ctx.targets = targets
+    recommendations = ctx.recommendations() + [a for a in advice if a not in ctx.recommendations()]
     summary = ctx.summary(recommendations, label_before)
     built = []
     for key in keys:
@@ -316,6 +325,7 @@ class _Context:
     clicks: figures.Links | None
     clicks_before: figures.Links | None
     next_steps: str
+    targets: list = field(default_factory=list)  # analytics.insights KPI results against the client's targets
 
     def _before(self, obj, name):
         return getattr(obj, name) if obj is not None else None
@@ -336,7 +346,11 @@ class _Context:
             Figure("Posts published", eng.posts_published, self._before(before, "posts_published")),
         ]
         empty = all(f.value in (None, 0) for f in rows)
-        return Section("kpis", "", empty=empty, figures=rows,
+        status = {"green": "on track", "amber": "close", "red": "behind", "unknown": "not known"}
+        return Section("kpis", "", empty=empty and not self.targets, figures=rows,
+                       columns=["Goal", "Target for the period", "Actual", "Status"] if self.targets else [],
+                       rows=[[t.label, t.target_for_period, t.actual, status.get(t.status, t.status)]
+                             for t in self.targets],
                        message=f"No figures were collected for {self.period.label}." if empty else "")
 
     def s_audience_growth(self) -> Section:
