@@ -163,7 +163,12 @@ def main() -> int:
     else:
         CACHE.mkdir(parents=True, exist_ok=True)
         path = CACHE / ("reports-" + "-".join(str(v) for v in params.values()) + ".db")
-        url, fresh = f"sqlite:///{path}", not path.exists()
+        fresh = not path.exists()
+        # Seed into a partial file renamed when done: an interrupted seeding is never taken for a cached one.
+        partial = path.with_suffix(".partial.db")
+        if fresh:
+            partial.unlink(missing_ok=True)
+        url = f"sqlite:///{partial if fresh else path}"
     try:
         db = Database(url)
         db.migrate()
@@ -175,6 +180,9 @@ def main() -> int:
             extra = {"seed_value": 7} if "seed_value" in inspect.signature(seeder).parameters else {}
             seeder(url, **params, **extra)
             print(f"seeded {params} in {time.perf_counter() - started:.0f} s")
+            if not args.postgres:
+                partial.rename(path)
+                url = f"sqlite:///{path}"
         result = time_report(url, args.rounds)
     finally:
         if scratch:
