@@ -400,5 +400,12 @@ def test_api_dashboard_and_isolation(client, world):
     r = client.get(f"/api/clients/{a}/analytics/dashboard", headers=world["analyst"].headers,
                    params={"start": "2026-03-01", "end": "2026-03-30", "compare_start": "2026-02-01"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "compare_end"
+    for params in ({"end": "0001-01-02"}, {"start": "9999-12-01", "end": "9999-12-31"}):
+        for path in ("dashboard", "kpis"):
+            r = client.get(f"/api/clients/{a}/analytics/{path}", headers=world["analyst"].headers, params=params)
+            assert r.status_code == 422, (path, params, r.text)
+    r = client.get(f"/api/clients/{a}/analytics/best-times", headers=world["analyst"].headers,
+                   params={"end": "0001-01-02"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "end"
     r = client.get("/api/analytics/overview", headers=outsider)
     assert r.status_code == 200 and [c["client_id"] for c in r.json()["clients"]] == [b]

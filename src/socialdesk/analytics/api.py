@@ -209,13 +209,21 @@ from socialdesk.analytics import insights  # noqa: E402
 Weeks = Annotated[int, Query(ge=1, le=52, description="Weeks of history before the end day")]
 
 
+def _days(client, start: date | None, end: date | None) -> tuple[date, date]:
+    """The period asked for (the last 30 days by default), each day checked before any arithmetic."""
+    for name, day in (("start", start), ("end", end)):
+        if day is not None and not insights.FIRST_YEAR <= day.year <= insights.LAST_YEAR:
+            raise InvalidInput.on(name, f"give a day between the years {insights.FIRST_YEAR} and {insights.LAST_YEAR}")
+    return _period(client, start, end)
+
+
 @router.get("/dashboard", response_model=insights.Dashboard)
 def dashboard(client_id: RowId, session: DB, _: Principal = Depends(require(ANALYTICS_VIEW)), start: Day = None,
               end: Day = None, compare_start: Day = None, compare_end: Day = None, weeks: Weeks = 12):
     """Everything the Analytics page shows: KPIs against targets (and in the comparison period), followers
     with their gaps, engagement over time, what works, best times, recommendations and competitors."""
     client = clients_service.get(session=session, client_id=client_id)
-    start, end = _period(client, start, end)
+    start, end = _days(client, start, end)
     return insights.dashboard(session=session, client_id=client_id, start=start, end=end,
                               compare_start=compare_start, compare_end=compare_end, weeks=weeks)
 
@@ -226,7 +234,7 @@ def kpis(client_id: RowId, session: DB, _: Principal = Depends(require(ANALYTICS
     """Each KPI target against its actual figure: green, amber, red or unknown, with the formula, the
     numbers used and a sentence (and why, when there is no figure)."""
     client = clients_service.get(session=session, client_id=client_id)
-    start, end = _period(client, start, end)
+    start, end = _days(client, start, end)
     return insights.kpis(session=session, client_id=client_id, start=start, end=end)
 
 

@@ -46,6 +46,7 @@ from socialdesk.kit.errors import InvalidInput
 from socialdesk.publishing.models import Campaign, MediaFile, Post, PostTarget
 
 MAX_DAYS = 400
+FIRST_YEAR, LAST_YEAR = 1970, 2200  # clear of datetime's limits once history weeks are subtracted
 AMBER_SHARE = 0.8  # more is better: amber from 80 % of the target
 AMBER_OVER = 1.25  # less is better: amber up to 125 % of the target
 PERIOD_DAYS = {"week": 7.0, "month": 30.4375, "quarter": 91.3125, "year": 365.25}
@@ -99,6 +100,9 @@ class Span:
 
 def span(client: Client, start: date, end: date, *, field_prefix: str = "") -> Span:
     """The client's local days as a span; a reversed or overlong one is refused, naming the field."""
+    for name, day in (("start", start), ("end", end)):
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise InvalidInput.on(f"{field_prefix}{name}", f"give a day between the years {FIRST_YEAR} and {LAST_YEAR}")
     if end < start:
         raise InvalidInput.on(f"{field_prefix}end", f"{end} is before the start {start}")
     if (end - start).days >= MAX_DAYS:
@@ -790,6 +794,8 @@ def _history_span(client: Client, end: date | None, weeks: int) -> Span:
     if not 1 <= weeks <= 52:
         raise InvalidInput.on("weeks", "give between 1 and 52 weeks")
     end = end or service.client_today(client)
+    if not FIRST_YEAR <= end.year <= LAST_YEAR:
+        raise InvalidInput.on("end", f"give a day between the years {FIRST_YEAR} and {LAST_YEAR}")
     return span(client, end - timedelta(days=weeks * 7 - 1), end)
 
 
@@ -1058,7 +1064,7 @@ def dashboard(*, session: Session, client_id: int, start: date, end: date, compa
             raise InvalidInput.on("compare_start" if compare_start is None else "compare_end",
                                   "give both days of the comparison period, or neither")
         compare = span(client, compare_start, compare_end, field_prefix="compare_")
-    history = span(client, min(s.start, s.end - timedelta(days=weeks * 7 - 1)), s.end)
+    history = span(client, max(date(FIRST_YEAR, 1, 1), min(s.start, s.end - timedelta(days=weeks * 7 - 1))), s.end)
     posts = _posts(session, client_id, history, s.zone)
     in_period = [p for p in posts if s.lo <= p.published.astimezone(UTC) < s.hi]
     ctx = _Context(session, client, s, in_period)
