@@ -1138,6 +1138,7 @@ class Overview:
     clients: list[ClientKpis]
     time_use: list[TimeUse]
     days: int
+    team_clients: int = 0  # clients whose team the person sees (time use is only counted there)
 
 
 def overview(*, session: Session, principal, days: int = 30) -> Overview:
@@ -1162,7 +1163,8 @@ def overview(*, session: Session, principal, days: int = 30) -> Overview:
             lo, hi = min(lo or s.lo, s.lo), max(hi or s.hi, s.hi)
             first_day, last_day = min(first_day or start, start), max(last_day or end, end)
     return Overview(first_day, last_day, rows, time_use(session=session, client_ids=[c.id for c in team_clients],
-                                                      start=lo, end=hi) if team_clients else [], days)
+                                                      start=lo, end=hi) if team_clients else [], days,
+                    len(team_clients))
 
 
 def time_use(*, session: Session, client_ids: list[int], start: datetime, end: datetime) -> list[TimeUse]:
