@@ -106,7 +106,7 @@ def seed(url: str, *, clients: int, channels: int, days: int, posts: int, snapsh
     engine.dispose()
 
 
-def time_report(url: str, rounds: int) -> dict:
+def time_report(url: str, rounds: int, end: date) -> dict:
     import socialdesk.models  # noqa: F401
     from socialdesk.db import Database
     from socialdesk.reports import periods, render, service
@@ -115,9 +115,9 @@ def time_report(url: str, rounds: int) -> dict:
     db = Database(url)
     out = {"warm": []}
     with db.session() as session:
-        client_id = session.execute(text("SELECT client_id FROM tracked_posts GROUP BY client_id "
+        client_id = session.execute(text("SELECT client_id FROM post_metric_snapshots GROUP BY client_id "
                                          "ORDER BY count(*) DESC LIMIT 1")).scalar()
-        period = periods.last_complete("month", END + timedelta(days=1))
+        period = periods.last_complete("month", end + timedelta(days=1))
         for n in range(rounds + 1):
             started = time.perf_counter()
             report = service.build(session=session, client_id=client_id, period=period, sections=list(SECTIONS))
@@ -129,10 +129,22 @@ def time_report(url: str, rounds: int) -> dict:
                 out["cold"] = entry
             else:
                 out["warm"].append(entry)
-        out["pages"] = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
-        out["client_posts"] = report.section("engagement").text[0] if report.section("engagement").text else ""
+        out["pages"] = _pages(pdf)
+        out["period"] = period.label
+        out["client_posts"] = report.section("engagement").text[0] if report.section("engagement").text else "no posts"
     db.dispose()
     return out
+
+
+def _pages(pdf: bytes) -> int:
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(pdf)
+        f.flush()
+        info = subprocess.run(["pdfinfo", f.name], capture_output=True, text=True).stdout
+    return int(next((line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")), "0"))
 
 
 def main() -> int:
@@ -183,7 +195,8 @@ def main() -> int:
             if not args.postgres:
                 partial.rename(path)
                 url = f"sqlite:///{path}"
-        result = time_report(url, args.rounds)
+        end = getattr(sys.modules.get("analytics_dashboard"), "END", END) if dashboard_seed else END
+        result = time_report(url, args.rounds, end)
     finally:
         if scratch:
             with admin.connect() as conn:
@@ -192,8 +205,8 @@ def main() -> int:
     cold = result["cold"]
     warm = result["warm"]
     median = statistics.median(w[2] for w in warm)
-    print(f"backend {'postgresql' if args.postgres else 'sqlite'}; busiest client: {result['client_posts']}; "
-          f"{result['pages']} PDF pages")
+    print(f"backend {'postgresql' if args.postgres else 'sqlite'}; {result['period']}, busiest client: "
+          f"{result['client_posts']}; {result['pages']} PDF pages")
     print(f"cold: build {cold[0]:.2f} s + pdf {cold[1]:.2f} s = {cold[2]:.2f} s")
     print(f"warm ({len(warm)} rounds): build median {statistics.median(w[0] for w in warm):.2f} s, pdf median "
           f"{statistics.median(w[1] for w in warm):.2f} s, total median {median:.2f} s, max {max(w[2] for w in warm):.2f} s")
