@@ -206,12 +206,15 @@ def test_bad_posts_are_refused_one_by_one(session, two):
     result = listening.ingest(session=session, source="x", posts=[
         post("acme fine", rid="ok"), post("acme", rid="  "),
         IncomingMention(remote_id="naive", text="acme", created_at=datetime(2026, 1, 1)),
-        post("acme", rid="neg", author_followers=-4)])
-    assert result.outcomes == ["stored", "rejected", "rejected", "rejected"]
+        post("acme", rid="neg", author_followers=-4), post("acme", rid="int", author_handle=7),
+        post("acme", rid="tags", hashtags=("ok", None))])
+    assert result.outcomes == ["stored", "rejected", "rejected", "rejected", "rejected", "rejected"]
     assert result.rejected == ["post 2: remote_id is missing",
                                "post 3 ('naive'): created_at needs a date and time with a time zone",
-                               "post 4 ('neg'): author_followers must be a whole number from 0"]
-    assert "3 refused" in result.text()
+                               "post 4 ('neg'): author_followers must be a whole number from 0",
+                               "post 5 ('int'): author_handle is not text",
+                               "post 6 ('tags'): hashtags must be a list of texts"]
+    assert "5 refused" in result.text()
 
 
 # --- language and sentiment -----------------------------------------------------------------------

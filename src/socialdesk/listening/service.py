@@ -283,6 +283,12 @@ def _problem(post: IncomingMention) -> str | None:
         return "text is not text"
     if not isinstance(post.created_at, datetime) or post.created_at.tzinfo is None:
         return "created_at needs a date and time with a time zone"
+    for name in ("source", "url", "author_handle", "author_name", "lang"):
+        if not isinstance(getattr(post, name), str | None):
+            return f"{name} is not text"
+    for name in ("hashtags", "mentions"):
+        if not isinstance(getattr(post, name), tuple | list) or not all(isinstance(v, str) for v in getattr(post, name)):
+            return f"{name} must be a list of texts"
     if post.author_followers is not None and (not isinstance(post.author_followers, int)
                                               or not 0 <= post.author_followers < 2**31):
         return "author_followers must be a whole number from 0"
