@@ -193,6 +193,8 @@ def run(url: str, pages, *, plain: bool, profile: bool) -> dict:
     for channel_id, entries in pages:
         with database.session(write=True) as session:
             channel = session.get(Channel, channel_id)
+            if not plain:
+                service.cursor_guarded(session)  # as sync_channel does: the cursor commits with the items
             new += ingest(session=session, channel=channel, entries=entries)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     if profiler:

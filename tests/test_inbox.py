@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from socialdesk.channels.models import Channel
 from socialdesk.inbox import service as inbox
@@ -150,3 +150,17 @@ def test_sync_from_a_real_mastodon_server_through_the_api(owner_client, mastodon
     latest = owner_client.get(f"/api/clients/{cid}/inbox").json()[0]["latest"]
     assert tag in latest["text"] and "<b>order</b>" in latest["text"] and "& when" in latest["text"]
     assert latest["author_handle"].startswith("bob") and latest["kind"] == "mention"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_on_postgresql_a_sync_commits_without_waiting_for_the_disk_and_only_that_sync(database, settings, channel):
+    """Items and their cursor commit together, so a commit lost in a crash is fetched again: the sync's
+    transaction (and only it) turns synchronous_commit off."""
+    with database.session() as s:
+        inbox.sync_channel(session=s, vault=Vault.from_settings(settings), channel=s.get(Channel, channel.id),
+                           adapter=ScriptedNetwork(InboxPage((entry(1),), "c1")))
+        assert s.execute(text("SHOW synchronous_commit")).scalar() == "off"
+    with database.session() as s:
+        assert s.execute(text("SHOW synchronous_commit")).scalar() == "on"
+        assert s.scalar(select(func.count()).select_from(InboxItem)) == 1
