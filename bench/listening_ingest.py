@@ -23,11 +23,13 @@ Target (issue): 10,000 mentions/s with de-duplication.
 from __future__ import annotations
 
 import argparse
+import atexit
 import cProfile
 import io
 import os
 import pstats
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -39,7 +41,9 @@ from sqlalchemy import create_engine, func, select, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Task queues (crisis detection is queued after each batch) go to a throwaway data folder.
-os.environ.setdefault("SOCIALDESK_DATA_DIR", tempfile.mkdtemp(prefix="bench-listening-"))
+if "SOCIALDESK_DATA_DIR" not in os.environ:
+    os.environ["SOCIALDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-listening-")
+    atexit.register(shutil.rmtree, os.environ["SOCIALDESK_DATA_DIR"], True)
 import listening_match as world_gen  # noqa: E402
 
 import socialdesk.models  # noqa: E402,F401  (every mapper)
