@@ -154,6 +154,88 @@ def _report_share(world: World) -> int:
                                      expires_at=datetime.now(UTC) + timedelta(days=1)))
 
 
+def _crisis_alert(world: World) -> int:
+    """A new alert on A (not dismissed, no crisis opened from it), as detection writes it."""
+    from datetime import UTC, datetime, timedelta
+
+    from socialdesk.crisis.models import CrisisAlert
+
+    now = datetime.now(UTC)
+    return world._insert(CrisisAlert(client_id=world.a_id, topic="", window_start=now - timedelta(minutes=5),
+                                     window_end=now, volume=40, expected=3.0, negative=30, negative_share=0.75,
+                                     usual_negative_share=0.1, score=1.0, reason="both", top_terms=[["walk", 9]],
+                                     sample_mention_ids=[], message="Walk alert: 40 mentions"))
+
+
+def _open_crisis(world: World) -> int:
+    """A's open crisis, opened through the crisis service when the last one was closed (one room at a time)."""
+    from socialdesk.crisis import service as crisis_service
+    from socialdesk.crisis.schemas import CrisisOpen, CrisisType
+
+    with world.database.session() as s:
+        row = crisis_service.open_crisis_of(s, world.a_id) or crisis_service.open_crisis(
+            s, principal=world["owner"].principal(), client_id=world.a_id,
+            data=CrisisOpen(type=CrisisType.OTHER, title=f"Walk crisis {unique()}"))
+        return row.id
+
+
+def _no_open_crisis(world: World) -> None:
+    """Close A's open crisis, so that opening one is possible (another open room answers 409)."""
+    from sqlalchemy import update
+
+    from socialdesk.crisis.models import Crisis
+    from socialdesk.db import utcnow
+
+    with world.database.session() as s:
+        s.execute(update(Crisis).where(Crisis.client_id == world.a_id, Crisis.status == "open")
+                  .values(status="closed", closed_at=utcnow(), summary="Closed by the walk"))
+
+
+def _crisis_step(world: World) -> int:
+    """A step of A's open crisis (the crisis_id of the same call) that the team ticks, not the director."""
+    from socialdesk.crisis.models import CrisisStep
+
+    return world._insert(CrisisStep(crisis_id=_open_crisis(world), position=1000 + int(unique("")),
+                                    title=f"Walk step {unique()}", owner_role=Role.COMMUNITY_MANAGER.value))
+
+
+def _crisis_statement(world: World) -> int:
+    """A holding statement of A's open crisis, written by the community manager and waiting for approval."""
+    from socialdesk.crisis import service as crisis_service
+    from socialdesk.crisis.schemas import StatementIn
+
+    crisis_id = _open_crisis(world)
+    with world.database.session() as s:
+        crisis = crisis_service.get_crisis(s, client_id=world.a_id, crisis_id=crisis_id)
+        post = crisis_service.add_statement(s, principal=world["community_manager"].principal(), crisis=crisis,
+                                            data=StatementIn(text=f"Walk statement {unique()}",
+                                                             channel_ids=[world.channel_id]))
+        assert post.status == "in_review", f"a walk statement should wait for approval, it is {post.status}"
+        return post.id
+
+
+def _client_mention(world: World) -> int:
+    """A mention matched for A (a crisis pins only its client's mentions)."""
+    from datetime import UTC, datetime
+
+    from socialdesk.listening.models import Mention, MentionMatch
+
+    now = datetime.now(UTC)
+    mention_id = world._insert(Mention(source="walk", remote_id=unique("walk"), text="alpha walk mention",
+                                       created_at=now))
+    world._insert(MentionMatch(mention_id=mention_id, query_id=_listening_query(world), client_id=world.a_id,
+                               topic="brand", created_at=now))
+    return mention_id
+
+
+def _post_id(world: World, person: Person | None, method: str, path: str) -> int:
+    if "/statements/{post_id}" in path:
+        return _crisis_statement(world)
+    if method in WRITE_METHODS:
+        return world.fresh_post(POST_STATE_FOR.get(path.rsplit("/", 1)[-1], "draft"))
+    return world.post_id
+
+
 # Path parameter name -> its value on client A (fresh objects for calls that change or delete).
 PARAMS = {
     "client_id": lambda w, p, m, path: w.a_id,
@@ -165,8 +247,7 @@ PARAMS = {
     "token_id": _token_id,
     "token": lambda w, p, m, path: w.fresh_invitation()[1],
     "channel_id": lambda w, p, m, path: w.fresh_channel() if m in WRITE_METHODS else w.channel_id,
-    "post_id": lambda w, p, m, path: w.fresh_post(POST_STATE_FOR.get(path.rsplit("/", 1)[-1], "draft"))
-    if m in WRITE_METHODS else w.post_id,
+    "post_id": _post_id,
     "campaign_id": lambda w, p, m, path: w.fresh_campaign() if m in WRITE_METHODS else w.campaign_id,
     "slot_id": lambda w, p, m, path: w.fresh_slot(),
     "conversation_id": lambda w, p, m, path: w.conversation_id,
@@ -179,10 +260,16 @@ PARAMS = {
     "source_id": lambda w, p, m, path: _listening_source(w, path),
     "report_id": lambda w, p, m, path: _report_definition(w),
     "share_id": lambda w, p, m, path: _report_share(w),
+    "alert_id": lambda w, p, m, path: _crisis_alert(w),
+    # Every call finds A's crisis open (the close route closes it; the next call opens another).
+    "crisis_id": lambda w, p, m, path: _open_crisis(w),
+    "step_id": lambda w, p, m, path: _crisis_step(w),
+    "crisis_type": lambda w, p, m, path: "trolls",
 }
 MULTIPART = {"POST /api/clients/{client_id}/media", "POST /api/clients/{client_id}/posts/import",
              "POST /api/clients/{client_id}/listening/import", "PUT /api/clients/{client_id}/reports/logo",
-             "PUT /api/agency/branding/logo"}
+             "PUT /api/agency/branding/logo", "POST /api/clients/{client_id}/analytics/import/{kind}",
+             "POST /api/clients/{client_id}/inbox/reviews"}
 # The state a fresh post needs for an action to be possible (default: a draft).
 POST_STATE_FOR = {"request-changes": "approved", "unschedule": "scheduled", "retry": "failed"}
 
@@ -308,7 +395,31 @@ SAMPLES = {
     "POST /api/clients/{client_id}/listening/import": lambda w, p: {"__files__": {"file": (
         "mentions.jsonl", f'{{"remote_id": "{unique("walk")}", "text": "alpha walk", '
                           '"created_at": "2026-11-02T09:00:00Z"}\n'.encode(), "application/x-ndjson")}},
+    "POST /api/clients/{client_id}/crisis/alerts/{alert_id}/dismiss": lambda w, p: None,
+    "POST /api/clients/{client_id}/crises": lambda w, p: (_no_open_crisis(w), {
+        "type": "defective_product", "alert_id": _crisis_alert(w), "note": "Walk opening"})[1],
+    "PATCH /api/clients/{client_id}/crises/{crisis_id}": lambda w, p: {"title": f"Walk crisis {unique()}"},
+    "POST /api/clients/{client_id}/crises/{crisis_id}/decisions": lambda w, p: {"text": "Walk decision"},
+    "POST /api/clients/{client_id}/crises/{crisis_id}/actions": lambda w, p: {"text": "Walk action"},
+    "POST /api/clients/{client_id}/crises/{crisis_id}/notes": lambda w, p: {"text": "Walk note"},
+    "POST /api/clients/{client_id}/crises/{crisis_id}/mentions": lambda w, p: {"mention_id": _client_mention(w),
+                                                                              "text": "Walk pin"},
+    "PUT /api/clients/{client_id}/crises/{crisis_id}/steps/{step_id}": lambda w, p: {"done": True, "note": "walk"},
+    "POST /api/clients/{client_id}/crises/{crisis_id}/pause": lambda w, p: {"reason": "walk"},
+    "POST /api/clients/{client_id}/crises/{crisis_id}/resume": lambda w, p: (w.pause_a(), {"mode": "ask"})[1],
+    "POST /api/clients/{client_id}/crises/{crisis_id}/statements": lambda w, p: {"text": "Walk holding statement",
+                                                                                "channel_ids": [w.channel_id]},
+    "POST /api/clients/{client_id}/crises/{crisis_id}/statements/{post_id}/approve": lambda w, p: {"note": "ok"},
+    "POST /api/clients/{client_id}/crises/{crisis_id}/close": lambda w, p: {"summary": "Walk over"},
+    "PUT /api/crisis/playbooks/{crisis_type}": lambda w, p: _walk_playbook(),
+    "PUT /api/clients/{client_id}/crisis/playbooks/{crisis_type}": lambda w, p: _walk_playbook(),
 }
+
+
+def _walk_playbook() -> dict:
+    return {"name": f"Walk playbook {unique()}", "summary": "Walk",
+            "steps": [{"title": "Screenshot the posts", "owner_role": "community_manager"}],
+            "statements": [{"name": "Walk", "text": "{client} is looking into it."}]}
 
 
 def _png() -> bytes:

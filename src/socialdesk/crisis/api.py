@@ -197,8 +197,10 @@ def add_statement(client_id: RowId, crisis_id: RowId, data: StatementIn, session
     return crisis.statement_out(session, post)
 
 
+# CRISIS_NOTE keeps client approvers out of the room (the same people as CRISIS_VIEW) and, as a write
+# permission, says what the route does: the approval goes on the timeline.
 @router.post("/clients/{client_id}/crises/{crisis_id}/statements/{post_id}/approve", response_model=StatementOut,
-             dependencies=[Depends(require(CRISIS_VIEW))])
+             dependencies=[Depends(require(CRISIS_NOTE))])
 def approve_statement(client_id: RowId, crisis_id: RowId, post_id: RowId, data: ApproveIn, session: DB,
                       principal: Principal = Depends(require(POSTS_APPROVE))):
     """Approve a holding statement (the post's approval: a manager as the team, a director as director)."""
