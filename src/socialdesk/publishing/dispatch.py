@@ -35,11 +35,12 @@ from sqlalchemy.orm import Session
 
 from socialdesk.channels import service as channels_service
 from socialdesk.channels.models import Channel
+from socialdesk.crisis.models import Crisis
 from socialdesk.db import Database, utcnow
 from socialdesk.kit.errors import DomainError
 from socialdesk.networks.base import MediaItem, NetworkError, OutgoingPost, Published
 from socialdesk.publishing import service as posts_service
-from socialdesk.publishing.models import MediaFile, PostTarget, PublishingSettings
+from socialdesk.publishing.models import MediaFile, Post, PostTarget, PublishingSettings
 from socialdesk.publishing.schemas import TargetState
 from socialdesk.publishing.timing import backoff, sibling_marker
 from socialdesk.vault import service as vault_service
@@ -65,14 +66,26 @@ def _due(now: datetime):
     )
 
 
+def _not_held_by_a_pause():
+    """The client is not paused, or the post is a holding statement of the client's open crisis: the
+    crisis room pauses everything else so that the statements it approves are what goes out."""
+    paused = select(PublishingSettings.client_id).where(PublishingSettings.paused.is_(True))
+    statements = (
+        select(Post.id)
+        .join(Crisis, (Crisis.campaign_id == Post.campaign_id) & (Crisis.client_id == Post.client_id))
+        .where(Crisis.status == "open")
+    )
+    return or_(PostTarget.client_id.not_in(paused), PostTarget.post_id.in_(statements))
+
+
 def claim_due(session: Session, *, now: datetime | None = None, limit: int = 10,
               lease: timedelta = DEFAULT_LEASE) -> list[Claim]:
-    """Atomically take up to ``limit`` due targets of unpaused clients (commit right after)."""
+    """Atomically take up to ``limit`` due targets of unpaused clients, and the holding statements of a
+    paused client's open crisis (commit right after)."""
     now = now or utcnow()
-    paused = select(PublishingSettings.client_id).where(PublishingSettings.paused.is_(True))
     candidates = (
         select(PostTarget.id)
-        .where(_due(now), PostTarget.client_id.not_in(paused))
+        .where(_due(now), _not_held_by_a_pause())
         .order_by(PostTarget.due_at)
         .limit(limit)
     )
