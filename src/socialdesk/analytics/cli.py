@@ -7,8 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import select
 
 from socialdesk.config import get_settings
 from socialdesk.kit.cli import console, database, fail, operator_session, print_table
@@ -22,35 +20,23 @@ def collect(
 ) -> None:
     """Collect every channel's metrics now as today's snapshot (a second run today replaces today's figures)."""
     from socialdesk.analytics import service
-    from socialdesk.channels.models import Channel
-    from socialdesk.channels.service import ADAPTERS
-    from socialdesk.clients.cli import find
+    from socialdesk.channels.cli import connected_channel_ids, for_each_channel
     from socialdesk.clients.models import Client
     from socialdesk.vault.service import Vault
 
     settings = get_settings()
     vault = Vault.from_settings(settings)
+
+    def collect_one(session, row):
+        day = service.client_today(session.get(Client, row.client_id))
+        state = service.collect(session=session, vault=vault, channel=row, day=day,
+                                window_days=settings.analytics_window_days)
+        return row.id, row.network, row.handle, str(day), state.error or "ok", state.report
+
     with database() as db:
         with db.session() as session:
-            query = select(Channel.id).where(Channel.network.in_([str(n) for n in ADAPTERS])).order_by(Channel.id)
-            if client is not None:
-                query = query.where(Channel.client_id == find(session, client).id)
-            ids = list(session.scalars(query))
-        if not ids:
-            fail("no channel to collect" + (" for this client" if client else "") + "; connect one on the Channels page")
-        rows = []
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task("Collecting", total=len(ids))
-            for channel_id in ids:
-                with db.session() as session:  # one unit of work per channel: one failing keeps the others
-                    row = session.get(Channel, channel_id)
-                    progress.update(task, description=f"Collecting {row.network} {row.handle or row.id}")
-                    day = service.client_today(session.get(Client, row.client_id))
-                    state = service.collect(session=session, vault=vault, channel=row, day=day,
-                                            window_days=settings.analytics_window_days)
-                    rows.append((row.id, row.network, row.handle, str(day), state.error or "ok", state.report))
-                progress.advance(task)
+            ids = connected_channel_ids(session, work="collect", client=client)
+        rows = for_each_channel(db, ids, "Collecting", collect_one)
     print_table("Metrics collection", ["channel", "network", "handle", "day", "error", "what it saw"], rows)
     if any(r[4] != "ok" for r in rows):
         raise typer.Exit(1)

@@ -6,8 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import select
 
 from socialdesk.config import get_settings
 from socialdesk.kit.cli import console, database, fail, operator_session, print_table
@@ -21,38 +19,21 @@ def sync(
     channel: int | None = typer.Option(None, "--channel", min=1, help="Only this channel (by id)."),
 ) -> None:
     """Fetch what is new on every channel (or the chosen ones) now, one after the other, and say what each saw."""
-    from socialdesk.channels.models import Channel
-    from socialdesk.channels.service import ADAPTERS
-    from socialdesk.clients.cli import find
     from socialdesk.inbox import service as inbox_service
+    from socialdesk.channels.cli import connected_channel_ids, for_each_channel
     from socialdesk.vault.service import Vault
 
     vault = Vault.from_settings(get_settings())
+
+    def sync_one(session, row):
+        before = inbox_service.sync_state(session, row).items_total
+        state = inbox_service.sync_channel(session=session, vault=vault, channel=row)
+        return row.id, row.network, row.handle, state.items_total - before, state.error or "ok", state.last_report
+
     with database() as db:
         with db.session() as session:
-            query = select(Channel.id).where(Channel.network.in_([str(n) for n in ADAPTERS])).order_by(Channel.id)
-            if client is not None:
-                query = query.where(Channel.client_id == find(session, client).id)
-            if channel is not None:
-                if session.get(Channel, channel) is None:
-                    fail(f"channel: there is no channel {channel}; `socialdesk inbox list CLIENT` shows them")
-                query = query.where(Channel.id == channel)
-            ids = list(session.scalars(query))
-        if not ids:
-            fail("no channel to sync" + (" for this client" if client else "") + "; connect one on the Channels page")
-        rows = []
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task("Syncing", total=len(ids))
-            for channel_id in ids:
-                with db.session() as session:  # one unit of work per channel: one failing keeps the others
-                    row = session.get(Channel, channel_id)
-                    progress.update(task, description=f"Syncing {row.network} {row.handle or row.id}")
-                    before = inbox_service.sync_state(session, row).items_total
-                    state = inbox_service.sync_channel(session=session, vault=vault, channel=row)
-                    rows.append((row.id, row.network, row.handle, state.items_total - before,
-                                 state.error or "ok", state.last_report))
-                progress.advance(task)
+            ids = connected_channel_ids(session, work="sync", client=client, channel=channel)
+        rows = for_each_channel(db, ids, "Syncing", sync_one)
     print_table("Inbox sync", ["channel", "network", "handle", "new", "error", "what the sync saw"], rows)
     if any(r[4] != "ok" for r in rows):
         raise typer.Exit(1)
