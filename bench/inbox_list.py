@@ -16,7 +16,6 @@ Target (issue): p95 under 100 ms for every filter, SQLite and PostgreSQL.
 from __future__ import annotations
 
 import argparse
-import io
 import itertools
 import json
 import os
@@ -313,13 +312,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(database_url: str, data_dir: Path, *, plain: bool) -> tuple[subprocess.Popen, int]:
+def serve(database_url: str, data_dir: Path, *, plain: bool, workers: int = 1) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "SOCIALDESK_DATABASE_URL": database_url, "SOCIALDESK_DATA_DIR": str(data_dir),
            "SOCIALDESK_AUTO_MIGRATE": "false", "SOCIALDESK_SECRET_KEY": SECRET, "SOCIALDESK_TASK_BACKEND": "immediate"}
     factory = "inbox_list:baseline_app" if plain else "socialdesk.web.app:create_app"
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", factory, "--app-dir", str(HERE),
-                             "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning",
+                             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
                              "--no-access-log"], env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -364,7 +363,7 @@ def wrk(port: int, urls: list[tuple[str, str]], *, seconds: float, connections: 
 
 
 def load(database_url: str, sets: dict, args, *, plain: bool, workdir: Path, headers: dict) -> dict[str, dict]:
-    proc, port = serve(database_url, workdir, plain=plain)
+    proc, port = serve(database_url, workdir, plain=plain, workers=args.workers)
     results = {}
     try:
         wrk(port, sets["none"], seconds=1, connections=args.connections, workdir=workdir,
@@ -405,6 +404,7 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL (SOCIALDESK_TEST_POSTGRES_URL) not SQLite")
     parser.add_argument("--seconds", type=float, default=5.0, help="wrk duration per filter")
     parser.add_argument("--connections", type=int, default=4, help="wrk connections")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (socialdesk serve --workers)")
     parser.add_argument("--auth", choices=["cookie", "token"], default="cookie",
                         help="how the users sign in: a web session cookie, or their API token (on SQLite every "
                              "token request also writes the token's last use)")
@@ -462,7 +462,7 @@ def report(results: dict, info: dict, args) -> None:
     store = "PostgreSQL" if args.postgres else "SQLite"
     sides = list(results)
     print(f"\nGET /api/inbox and /api/clients/{{id}}/inbox, {info['items']} items, {info['conversations']} "
-          f"conversations, {args.clients} clients, {store}; uvicorn 1 worker, wrk -t1 -c{args.connections} "
+          f"conversations, {args.clients} clients, {store}; uvicorn {args.workers} worker(s), wrk -t1 -c{args.connections} "
           f"{args.seconds:g} s per filter, signed in by {args.auth}, {os.cpu_count()} cores; latencies in ms")
     head = "".join(f" | {s + ' p50':>10} {'p95':>8} {'p99':>8} {'req/s':>7}" for s in sides)
     print(f"{'filter':22}{head}")

@@ -50,6 +50,7 @@ def serve(
     host: str | None = typer.Option(None, help="Interface to listen on (default SOCIALDESK_HOST, 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port (default SOCIALDESK_PORT, 8000)."),
     reload: bool = typer.Option(False, "--reload", help="Restart when the code changes (development)."),
+    workers: int = typer.Option(1, min=1, max=64, help="Server processes (one per core serves the most)."),
 ) -> None:
     """Run the web app (it migrates the database on start)."""
     import uvicorn
@@ -61,6 +62,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         reload=reload,
+        workers=None if reload else workers,
     )
 
 
