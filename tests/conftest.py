@@ -21,10 +21,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from socialdesk.config import Settings, get_settings
-from socialdesk.db import Database
-from socialdesk.web.app import create_app
-
 # Before any test module is imported (and with it the process's shared Huey, which the tasks register on
 # at import): code that reads get_settings() finds a scratch data folder and inline tasks, so no test
 # touches the person's real data folder or task queue. Tests that need more point it at their settings.
@@ -32,6 +28,11 @@ _HOME = tempfile.mkdtemp(prefix="socialdesk-tests-")
 atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 os.environ["SOCIALDESK_DATA_DIR"] = _HOME
 os.environ["SOCIALDESK_TASK_BACKEND"] = "immediate"
+os.environ["COLUMNS"] = "200"  # Rich tables of the CLI as on a wide terminal, whichever test builds the console first
+
+from socialdesk.config import Settings, get_settings  # noqa: E402
+from socialdesk.db import Database  # noqa: E402
+from socialdesk.web.app import create_app  # noqa: E402
 
 PG_URL = os.environ.get("SOCIALDESK_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
 PASSWORD = "correct horse battery staple"

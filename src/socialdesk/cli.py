@@ -81,6 +81,9 @@ def worker(
     publish_threads: int = typer.Option(8, min=0, help="Threads publishing due posts (0: this worker does not publish)."),
     stream: bool = typer.Option(True, "--stream/--no-stream",
                                 help="Also read the Bluesky firehose for listening (one worker is enough)."),
+    periodic: bool = typer.Option(True, "--periodic/--no-periodic",
+                                  help="Also queue the scheduled jobs (inbox sync, escalation, collection...); "
+                                       "each worker that does queues them again, so one is enough."),
 ) -> None:
     """Run the background task consumer for the configured backend (SOCIALDESK_TASK_BACKEND) and the
     publishing dispatcher. Run as many workers, on as many machines, as needed: each post is claimed
@@ -109,4 +112,4 @@ def worker(
         start_streams(Database(settings.resolved_database_url), threading.Event())
     console.print(f"Consuming the {settings.task_backend} task queue with {workers} workers"
                   f" and publishing with {publish_threads} threads; Ctrl-C stops.")
-    huey.create_consumer(workers=workers, periodic=True).run()
+    huey.create_consumer(workers=workers, periodic=periodic).run()
