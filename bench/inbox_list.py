@@ -240,13 +240,16 @@ def baseline_app():
 
 LUA = r'''
 local urls, names, values, i = {}, {}, {}, 0
+local close = os.getenv("BENCH_CLOSE") == "1"
 for line in io.lines(os.getenv("BENCH_URLS")) do
   local name, value, path = line:match("^([^\t]+)\t([^\t]+)\t(.+)$")
   urls[#urls + 1] = path; names[#names + 1] = name; values[#values + 1] = value
 end
 request = function()
   i = i % #urls + 1
-  return wrk.format("GET", urls[i], {[names[i]] = values[i], ["Accept"] = "application/json"})
+  local headers = {[names[i]] = values[i], ["Accept"] = "application/json"}
+  if close then headers["Connection"] = "close" end
+  return wrk.format("GET", urls[i], headers)
 end
 done = function(summary, latency, requests)
   local f = io.open(os.getenv("BENCH_OUT"), "w")
@@ -316,7 +319,7 @@ def serve(database_url: str, data_dir: Path, *, plain: bool, workers: int = 1) -
     port = free_port()
     env = {**os.environ, "SOCIALDESK_DATABASE_URL": database_url, "SOCIALDESK_DATA_DIR": str(data_dir),
            "SOCIALDESK_AUTO_MIGRATE": "false", "SOCIALDESK_SECRET_KEY": SECRET, "SOCIALDESK_TASK_BACKEND": "immediate"}
-    factory = "inbox_list:baseline_app" if plain else "socialdesk.web.app:create_app"
+    factory = "inbox_list:baseline_app" if plain else "socialdesk.web.app:create_served_app"
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", factory, "--app-dir", str(HERE),
                              "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
                              "--no-access-log"], env=env)
@@ -350,11 +353,11 @@ def credentials(database_url: str, info: dict, auth: str) -> dict[str, tuple[str
 
 
 def wrk(port: int, urls: list[tuple[str, str]], *, seconds: float, connections: int, workdir: Path,
-        headers: dict) -> dict:
+        headers: dict, close: bool = False) -> dict:
     script, listing, out = workdir / "rotate.lua", workdir / "urls.txt", workdir / "out.json"
     script.write_text(LUA)
     listing.write_text("".join(f"{headers[w][0]}\t{headers[w][1]}\t{p}\n" for w, p in urls))
-    env = {**os.environ, "BENCH_URLS": str(listing), "BENCH_OUT": str(out)}
+    env = {**os.environ, "BENCH_URLS": str(listing), "BENCH_OUT": str(out), "BENCH_CLOSE": "1" if close else "0"}
     subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script),
                     f"http://127.0.0.1:{port}"], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     result = json.loads(out.read_text())
@@ -370,11 +373,11 @@ def load(database_url: str, sets: dict, args, *, plain: bool, workdir: Path, hea
             headers=headers)  # warm the caches
         for name, urls in sets.items():
             results[name] = wrk(port, urls, seconds=args.seconds, connections=args.connections, workdir=workdir,
-                                headers=headers)
+                                headers=headers, close=args.close)
             print(f"  {'plain' if plain else 'fast':5} {name:22} {json.dumps(results[name])}", flush=True)
         everything = [u for urls in sets.values() for u in urls]
         results["all URLs"] = wrk(port, everything, seconds=args.seconds * 2, connections=args.connections,
-                                  workdir=workdir, headers=headers)
+                                  workdir=workdir, headers=headers, close=args.close)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -409,6 +412,9 @@ def main() -> None:
                         help="how the users sign in: a web session cookie, or their API token (on SQLite every "
                              "token request also writes the token's last use)")
     parser.add_argument("--only", choices=["plain", "fast"], help="run one side only")
+    parser.add_argument("--close", action="store_true",
+                        help="a new connection per request (Connection: close): with a few kept-alive connections "
+                             "the kernel may hand most of them to one of several workers, which then queues them")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
@@ -463,7 +469,7 @@ def report(results: dict, info: dict, args) -> None:
     sides = list(results)
     print(f"\nGET /api/inbox and /api/clients/{{id}}/inbox, {info['items']} items, {info['conversations']} "
           f"conversations, {args.clients} clients, {store}; uvicorn {args.workers} worker(s), wrk -t1 -c{args.connections} "
-          f"{args.seconds:g} s per filter, signed in by {args.auth}, {os.cpu_count()} cores; latencies in ms")
+          f"{args.seconds:g} s per filter{', a new connection per request' if args.close else ''}, signed in by {args.auth}, {os.cpu_count()} cores; latencies in ms")
     head = "".join(f" | {s + ' p50':>10} {'p95':>8} {'p99':>8} {'req/s':>7}" for s in sides)
     print(f"{'filter':22}{head}")
     for name in results[sides[0]]:

@@ -65,7 +65,7 @@ def prepare(url: str, hashing: bool) -> str:
 def serve(url: str, data_dir: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "SOCIALDESK_DATABASE_URL": url, "SOCIALDESK_DATA_DIR": str(data_dir),
            "SOCIALDESK_AUTO_MIGRATE": "false", "SOCIALDESK_TASK_BACKEND": "immediate"}
-    command = [sys.executable, "-m", "uvicorn", "socialdesk.web.app:create_app", "--factory", "--host", "127.0.0.1",
+    command = [sys.executable, "-m", "uvicorn", "socialdesk.web.app:create_served_app", "--factory", "--host", "127.0.0.1",
                "--port", str(port), "--log-level", "warning", "--no-access-log"]
     process = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + 30

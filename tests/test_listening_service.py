@@ -318,17 +318,3 @@ def test_source_state_keeps_cursor_error_and_report(session, two):
     assert again.last_report.startswith("2 received, 1 stored")
     listening.record_run(session=session, source=src, error="connection refused\x00")
     assert src.last_error == "connection refused" and src.last_error_at is not None
-
-
-def test_bulk_insert_skips_rows_stored_meanwhile_and_returns_only_the_new(session, two):
-    # What a concurrent ingest of the same source looks like to the bulk insert: a row already there.
-    base = dict(url="", author_handle="", author_name="", author_followers=None, text="acme", text_length=4,
-                clipped=False, lang=None, lang_detected=False, sentiment_score=0.0, sentiment="neutral",
-                hashtags=["a"], mentions=[], dup_key=None, created_at=T0, ingested_at=T0)
-    first = listening._insert_rows(session, Mention.__table__, [{**base, "source": "x", "remote_id": "1"}],
-                                   returning=("id", "source", "remote_id"))
-    both = listening._insert_rows(session, Mention.__table__, [{**base, "source": "x", "remote_id": "1"},
-                                                                {**base, "source": "x", "remote_id": "2"}],
-                                  returning=("id", "source", "remote_id"))
-    assert [r[1:] for r in first] == [("x", "1")] and [r[1:] for r in both] == [("x", "2")]
-    assert session.scalar(select(Mention.hashtags).where(Mention.remote_id == "2")) == ["a"]

@@ -57,7 +57,7 @@ def serve(
 
     settings = get_settings()
     uvicorn.run(
-        "socialdesk.web.app:create_app",
+        "socialdesk.web.app:create_served_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

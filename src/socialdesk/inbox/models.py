@@ -34,12 +34,13 @@ class Conversation(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
-    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), index=True)
+    # client_id, channel_id and assignee_id begin a listing index each (no index of their own: 0012).
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     network: Mapped[str] = mapped_column(String(20))
     root_remote_id: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(20), default="new")  # new | open | waiting | done
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     tags: Mapped[list] = mapped_column(JSON, default=list)
     first_item_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -76,9 +77,10 @@ class InboxItem(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    # client_id begins the author index, conversation_id the newest-item index (no index of their own: 0012).
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("inbox_conversations.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("inbox_conversations.id", ondelete="CASCADE"))
     remote_id: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(20))  # mention | reply | quote | dm | review
     author_remote_id: Mapped[str] = mapped_column(String(300), default="")

@@ -10,7 +10,6 @@ stored, flagged for the clients that already have its group, and counted on the 
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -21,13 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import JSON, and_, bindparam, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from socialdesk.db import utcnow
 from socialdesk.inbox import sentiment as sentiment_model
-from socialdesk.kit import children
+from socialdesk.kit import bulk, children
 from socialdesk.kit.errors import Conflict, InvalidInput
 from socialdesk.listening import dedup, language
 from socialdesk.listening.matcher import Matcher
@@ -295,42 +293,6 @@ def _problem(post: IncomingMention) -> str | None:
     return None
 
 
-def _insert(session: Session, table):
-    """INSERT ... ON CONFLICT DO NOTHING for this database."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).on_conflict_do_nothing()
-
-
-def _insert_rows(session: Session, table, rows: list[dict], returning: tuple[str, ...] = ()) -> list[tuple]:
-    """INSERT ... ON CONFLICT DO NOTHING of many rows; the ``returning`` columns of the rows inserted.
-
-    On PostgreSQL the rows go through psycopg's own executemany (one prepared statement, pipelined):
-    SQLAlchemy's multi-row VALUES made psycopg re-parse a statement of thousands of placeholders per
-    page, most of the CPU of a PostgreSQL ingest (bench/listening_ingest.py).
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        stmt = _insert(session, table)
-        if returning:
-            return [tuple(r) for r in session.execute(stmt.returning(*(table.c[c] for c in returning)), rows)]
-        session.execute(stmt, rows)
-        return []
-    names = list(rows[0])
-    casts = ["::json" if isinstance(table.c[n].type, JSON) else "" for n in names]
-    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('%s' + c for c in casts)}) "
-           "ON CONFLICT DO NOTHING" + (f" RETURNING {', '.join(returning)}" if returning else ""))
-    params = [[json.dumps(row[n]) if c else row[n] for n, c in zip(names, casts, strict=True)] for row in rows]
-    cursor = session.connection().connection.driver_connection.cursor()
-    try:
-        cursor.executemany(sql, params, returning=bool(returning))
-        out: list[tuple] = []
-        if returning:
-            for _ in cursor.results():
-                out.extend(cursor.fetchall())
-        return out
-    finally:
-        cursor.close()
-
-
 def ingest(*, session: Session, source: str, posts: Sequence[IncomingMention],
            client_ids: Collection[int] | None = None) -> IngestResult:
     """Match the posts against every client's enabled queries (only ``client_ids``' when given) and store
@@ -487,7 +449,7 @@ def _store(session: Session, result: IngestResult, candidates: list[_Candidate],
             "created_at": post.created_at, "ingested_at": ingested_at,
         })
     if rows:
-        ids = _insert_rows(session, Mention.__table__, rows, returning=("id", "source", "remote_id"))
+        ids = bulk.insert_rows(session, Mention.__table__, rows, returning=("id", "source", "remote_id"), skip_conflicts=True)
         ids = {(src, rid): mid for mid, src, rid in ids}
         for c in new:
             c.mention_id = ids.get((c.source, c.remote_id))
@@ -510,7 +472,7 @@ def _store(session: Session, result: IngestResult, candidates: list[_Candidate],
             result.duplicates += bool(c.duplicate_for)
             result.outcomes[c.index] = DUPLICATE if c.duplicate_for else STORED
     if match_rows:
-        _insert_rows(session, MentionMatch.__table__, match_rows)
+        bulk.insert_rows(session, MentionMatch.__table__, match_rows, skip_conflicts=True)
         result.matches += len(match_rows)
     if bumps:
         table = MentionMatch.__table__
