@@ -88,7 +88,7 @@ def seed(url: str, *, items: int, clients: int, seed_value: int) -> dict:
     from socialdesk.channels.models import Channel
     from socialdesk.clients.models import Client
     from socialdesk.db import Database
-    from socialdesk.inbox.models import Conversation, InboxItem
+    from socialdesk.inbox.models import LONG_RUNNING, Conversation, InboxItem
     from socialdesk.inbox.schemas import tag_mask
     from socialdesk.team.models import Membership
 
@@ -152,6 +152,7 @@ def seed(url: str, *, items: int, clients: int, seed_value: int) -> dict:
             "id": conv_id, "client_id": client, "channel_id": channel, "network": channel_rows[channel - 1]["network"],
             "root_remote_id": f"{conv_id}-0", "status": status, "assignee_id": assignee, "tags": sorted(tags),
             "tag_mask": tag_mask(tags), "first_item_at": first, "last_activity_at": times[-1], "item_count": size,
+            "long_running": times[-1] - first > LONG_RUNNING,
             "author_remote_id": f"a{conv_id % 50000}", "author_handle": f"person{conv_id % 50000}@example.com",
             "sentiment": sentiment, "urgent": rng.random() < 0.02, "escalation_level": 0, "breached": False,
             "created_at": first})

@@ -14,7 +14,7 @@ from socialdesk.auth.models import User
 from socialdesk.channels.models import Channel
 from socialdesk.clients.models import Client
 from socialdesk.inbox import service as inbox
-from socialdesk.inbox.models import Conversation, InboxItem
+from socialdesk.inbox.models import LONG_RUNNING, Conversation, InboxItem
 from socialdesk.inbox.schemas import tag_mask
 from socialdesk.networks.base import Author, InboxEntry
 
@@ -62,12 +62,13 @@ def inbox_world(session):
     for n in range(900):
         client = rng.choice(clients[:-1])
         first = T0 + timedelta(hours=rng.randrange(2000))
-        last = first + timedelta(hours=rng.choice([0, 0, 1, 30]))  # many ties
+        last = first + timedelta(hours=rng.choice([0, 0, 1, 30, 71, 73, 24 * 20]))  # many ties, a few long running
         tags = [t for t in ("question", "complaint", "lead", "troll") if rng.random() < 0.2]
         rows.append({"client_id": client, "channel_id": rng.choice(channels[client]), "network": "mastodon",
                      "root_remote_id": f"root{n}", "status": rng.choice(["new", "open", "waiting", "done"]),
                      "assignee_id": rng.choice([None, None, *users]), "tags": tags, "tag_mask": tag_mask(tags),
                      "first_item_at": first, "last_activity_at": last, "item_count": 0,
+                     "long_running": last - first > LONG_RUNNING,
                      "sentiment": rng.choice(["positive", "neutral", "negative", None]),
                      "urgent": rng.random() < 0.1, "escalation_level": 0, "breached": False})
     conn.execute(Conversation.__table__.insert(), rows)
@@ -88,7 +89,8 @@ def test_the_fast_listing_returns_what_the_plain_query_returns(session, inbox_wo
                    "one": clients[:1], "empty one and another": [clients[-1], clients[3]]}
     cases = [{}, {"status": "open"}, {"status": "waiting"}, {"assignee_id": users[0]}, {"unassigned": True},
              {"tag": "troll"}, {"tag": "question"}, {"sentiment": "negative"}, {"urgent": True}, {"urgent": False},
-             {"older_than": T0 + timedelta(days=40)}, {"newer_than": T0 + timedelta(days=60)},
+             {"older_than": T0 + timedelta(days=40)}, {"older_than": T0 + timedelta(days=80)},
+             {"older_than": T0 + timedelta(days=15), "status": "open"}, {"newer_than": T0 + timedelta(days=60)},
              {"channel_id": inbox_world["channels"][clients[0]][1]}, {"status": "new", "unassigned": True},
              {"sentiment": "negative", "urgent": True, "tag": "complaint"}]
     checked = 0
@@ -132,3 +134,29 @@ def test_ingested_items_show_in_a_conversation_loaded_before(session, inbox_worl
     assert [i.remote_id for i in conversation.items] == ["n1", "n2"] and conversation.item_count == 2
     stored = session.scalar(select(InboxItem).where(InboxItem.remote_id == "n2"))
     assert stored.sentiment == "negative" and stored.ingested_at is not None and stored.extra == {}
+
+
+def test_ingest_and_replies_mark_a_conversation_active_long_after_it_began(session, inbox_world):
+    channel = session.get(Channel, inbox_world["channels"][inbox_world["clients"][1]][0])
+    who = Author(remote_id="p2", handle="sam@m.example", followers=3)
+    entries = [InboxEntry(remote_id="l1", kind="mention", author=who, text="hi", created_at=T0),
+               InboxEntry(remote_id="l2", kind="reply", author=who, text="again", in_reply_to="l1", thread_root="l1",
+                          created_at=T0 + LONG_RUNNING)]  # exactly the bound: not yet
+    inbox.ingest(session=session, channel=channel, entries=entries)
+    conversation = session.scalar(select(Conversation).where(Conversation.root_remote_id == "l1"))
+    assert conversation.long_running is False
+    later = InboxEntry(remote_id="l3", kind="reply", author=who, text="hello?", in_reply_to="l1", thread_root="l1",
+                       created_at=T0 + LONG_RUNNING + timedelta(minutes=1))
+    inbox.ingest(session=session, channel=channel, entries=[later])
+    session.expire_all()
+    assert session.get(Conversation, conversation.id).long_running is True
+    # and it is found by "older than" from its own index, ahead of those that went quiet earlier
+    found = inbox.list_conversations(session=session, client_ids=[channel.client_id],
+                                     older_than=T0 + timedelta(hours=1))
+    assert found[0].id == conversation.id
+    # a conversation born long running in one batch (a history import)
+    old = [InboxEntry(remote_id="h1", kind="mention", author=who, text="x", created_at=T0),
+           InboxEntry(remote_id="h2", kind="reply", author=who, text="y", in_reply_to="h1", thread_root="h1",
+                      created_at=T0 + timedelta(days=9))]
+    inbox.ingest(session=session, channel=channel, entries=old)
+    assert session.scalar(select(Conversation.long_running).where(Conversation.root_remote_id == "h1")) is True

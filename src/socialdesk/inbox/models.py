@@ -6,12 +6,23 @@ is unique per (channel, remote id), so a sync that sees it again changes nothing
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from socialdesk.db import Base, UTCDateTime, utcnow
+
+
+# A conversation active this long after its first item is "long running": kept in small indexes of their
+# own, which the "older than" listing reads (inbox.service.list_conversations, migration 0013).
+LONG_RUNNING = timedelta(days=3)
+
+
+def is_long_running(conversation) -> bool:
+    """Whether the last activity is more than LONG_RUNNING after the first item: whoever moves
+    ``last_activity_at`` sets ``long_running`` from this."""
+    return conversation.last_activity_at - conversation.first_item_at > LONG_RUNNING
 
 
 _LISTING_FILTERS = ("status", "assignee_id", "tag_mask", "sentiment", "urgent", "first_item_at")
@@ -31,6 +42,11 @@ class Conversation(Base):
               "channel_id", *(c for c in _LISTING_FILTERS if c != "assignee_id")),
         Index("ix_inbox_conversations_channel_activity", "channel_id", "last_activity_at", "id", "client_id",
               *_LISTING_FILTERS),
+        # The few conversations still active long after they began, for the "older than" filter (0013).
+        Index("ix_inbox_conversations_long_activity", "last_activity_at", "id", "client_id", "channel_id",
+              *_LISTING_FILTERS, sqlite_where=text("long_running = 1"), postgresql_where=text("long_running")),
+        Index("ix_inbox_conversations_long_client_activity", "client_id", "last_activity_at", "id", "channel_id",
+              *_LISTING_FILTERS, sqlite_where=text("long_running = 1"), postgresql_where=text("long_running")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -45,6 +61,8 @@ class Conversation(Base):
     first_item_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
     item_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Active more than LONG_RUNNING after it began (inbox.service keeps it with last_activity_at).
+    long_running: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Who started it (their history with this client is looked up by this id).

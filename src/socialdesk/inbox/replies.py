@@ -37,7 +37,7 @@ from socialdesk.clients import voice
 from socialdesk.clients.models import Client
 from socialdesk.db import utcnow
 from socialdesk.inbox import sla
-from socialdesk.inbox.models import Conversation, InboxEvent, InboxItem, InboxReply, SavedReply
+from socialdesk.inbox.models import Conversation, InboxEvent, InboxItem, InboxReply, SavedReply, is_long_running
 from socialdesk.inbox.schemas import SavedReplyIn, Status
 from socialdesk.kit import children
 from socialdesk.kit.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -281,6 +281,7 @@ def _sent(session: Session, reply: InboxReply, published: Published) -> InboxRep
     if conversation.status == Status.NEW and not reply.automatic:
         conversation.status = Status.OPEN
     conversation.last_activity_at = max(conversation.last_activity_at, now)
+    conversation.long_running = is_long_running(conversation)
     session.commit()
     return reply
 

@@ -25,7 +25,16 @@ from socialdesk.clients.models import Client
 from socialdesk.db import utcnow
 from socialdesk.inbox import sentiment as sentiment_model
 from socialdesk.inbox import autoreply, sla
-from socialdesk.inbox.models import Conversation, InboxEvent, InboxItem, InboxNote, InboxReply, SyncState
+from socialdesk.inbox.models import (
+    LONG_RUNNING,
+    Conversation,
+    InboxEvent,
+    InboxItem,
+    InboxNote,
+    InboxReply,
+    SyncState,
+    is_long_running,
+)
 from socialdesk.inbox.permissions import INBOX_TRIAGE
 from socialdesk.inbox.schemas import BulkTriage, ConversationPatch, Sentiment, Status, Tag, tag_mask
 from socialdesk.inbox.sync_report import SyncReport, readable
@@ -39,6 +48,7 @@ from socialdesk.team.models import Membership
 from socialdesk.vault.service import Vault
 
 MAX_TEXT = 20_000
+
 # A listing over more clients than this is one IN-list query, not one query per client (SQLite allows
 # 500 terms in a compound SELECT).
 LISTING_UNION_MAX = 200
@@ -88,6 +98,7 @@ def ingest(*, session: Session, channel: Channel, entries: Sequence[InboxEntry])
         conversation.item_count += 1
         newest = entry.created_at >= conversation.last_activity_at
         conversation.last_activity_at = max(conversation.last_activity_at, entry.created_at)
+        conversation.long_running = is_long_running(conversation)
         compound, label = sentiment_model.score(entry.text)
         if newest or conversation.sentiment is None:
             conversation.sentiment = label
@@ -126,7 +137,8 @@ class _NewConversation:
 
     __slots__ = ("client_id", "channel_id", "network", "root_remote_id", "first_item_at", "last_activity_at",
                  "author_remote_id", "author_handle", "created_at", "status", "tags", "tag_mask", "item_count",
-                 "urgent", "escalation_level", "breached", "sentiment", "awaiting_since", "due_at", "breach_at", "id")
+                 "urgent", "escalation_level", "breached", "sentiment", "awaiting_since", "due_at", "breach_at",
+                 "long_running", "id")
 
     def __init__(self, channel: Channel, root: str, at: datetime, author_remote_id: str, author_handle: str,
                  created_at: datetime) -> None:
@@ -135,7 +147,7 @@ class _NewConversation:
         self.first_item_at = self.last_activity_at = at
         self.author_remote_id, self.author_handle, self.created_at = author_remote_id, author_handle, created_at
         self.status, self.tags, self.tag_mask, self.item_count = Status.NEW.value, [], 0, 0
-        self.urgent, self.escalation_level, self.breached = False, 0, False
+        self.urgent, self.escalation_level, self.breached, self.long_running = False, 0, False, False
         self.sentiment = self.awaiting_since = self.due_at = self.breach_at = self.id = None
 
     def row(self) -> dict:
@@ -154,8 +166,8 @@ def _insert_conversations(session: Session, conversations: list[_NewConversation
 
 
 # What an ingest changes on a conversation seen before.
-INGEST_CHANGES = ("status", "item_count", "last_activity_at", "sentiment", "awaiting_since", "due_at", "breach_at",
-                  "escalation_level")
+INGEST_CHANGES = ("status", "item_count", "last_activity_at", "long_running", "sentiment", "awaiting_since", "due_at",
+                  "breach_at", "escalation_level")
 
 
 def _update_conversations(session: Session, conversations: list[Conversation]) -> None:
@@ -325,8 +337,29 @@ def list_conversations(
         conditions.append(Conversation.first_item_at >= newer_than)
     if before is not None:
         conditions.append(Conversation.last_activity_at < before)
+    if older_than is None:
+        return _newest(session, ids, conditions, limit, one_index=channel_id is not None)
+    # Began before ``older_than``, newest activity first: among the conversations active since that bound
+    # few began before it, and reading them all to find those was the slowest listing. Three disjoint
+    # ranges of activity, newest first: the long running ones active LONG_RUNNING after the bound (their
+    # own small index), all of the LONG_RUNNING after the bound (a conversation active then and begun
+    # before is either there or long running), and all that went quiet before the bound.
+    bound = older_than + LONG_RUNNING
+    out: list[Conversation] = []
+    for extra in ([Conversation.long_running == True, Conversation.last_activity_at >= bound],  # noqa: E712
+                  [Conversation.last_activity_at >= older_than, Conversation.last_activity_at < bound],
+                  [Conversation.last_activity_at < older_than]):
+        out += _newest(session, ids, [*conditions, *extra], limit - len(out), one_index=channel_id is not None)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _newest(session: Session, ids: list[int], conditions: list, limit: int, *, one_index: bool) -> list[Conversation]:
+    """The newest ``limit`` conversations of these clients that meet the conditions, in the order of the
+    listing; ``one_index``: the conditions name a channel (one client's, read from its own index)."""
     newest_first = (Conversation.last_activity_at.desc(), Conversation.id.desc())
-    if channel_id is not None or len(ids) == 1:
+    if one_index or len(ids) == 1:
         # One client, or one channel (which belongs to one client): its own ordered index answers, and
         # the client condition only keeps out a channel of a client the person does not work on.
         client = Conversation.client_id == ids[0] if len(ids) == 1 else Conversation.client_id.in_(ids)
