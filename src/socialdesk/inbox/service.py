@@ -337,53 +337,58 @@ def list_conversations(
         conditions.append(Conversation.first_item_at >= newer_than)
     if before is not None:
         conditions.append(Conversation.last_activity_at < before)
-    if older_than is None:
-        return _newest(session, ids, conditions, limit, one_index=channel_id is not None)
-    # Began before ``older_than``, newest activity first: among the conversations active since that bound
-    # few began before it, and reading them all to find those was the slowest listing. Three disjoint
-    # ranges of activity, newest first: the long running ones active LONG_RUNNING after the bound (their
-    # own small index), all of the LONG_RUNNING after the bound (a conversation active then and begun
-    # before is either there or long running), and all that went quiet before the bound.
-    bound = older_than + LONG_RUNNING
-    out: list[Conversation] = []
-    for extra in ([Conversation.long_running == True, Conversation.last_activity_at >= bound],  # noqa: E712
-                  [Conversation.last_activity_at >= older_than, Conversation.last_activity_at < bound],
-                  [Conversation.last_activity_at < older_than]):
-        out += _newest(session, ids, [*conditions, *extra], limit - len(out), one_index=channel_id is not None)
-        if len(out) >= limit:
-            break
-    return out
-
-
-def _newest(session: Session, ids: list[int], conditions: list, limit: int, *, one_index: bool) -> list[Conversation]:
-    """The newest ``limit`` conversations of these clients that meet the conditions, in the order of the
-    listing; ``one_index``: the conditions name a channel (one client's, read from its own index)."""
-    newest_first = (Conversation.last_activity_at.desc(), Conversation.id.desc())
-    if one_index or len(ids) == 1:
-        # One client, or one channel (which belongs to one client): its own ordered index answers, and
-        # the client condition only keeps out a channel of a client the person does not work on.
-        client = Conversation.client_id == ids[0] if len(ids) == 1 else Conversation.client_id.in_(ids)
-        query = select(Conversation).where(client, *conditions)
-        return list(session.scalars(query.order_by(*newest_first).limit(limit)))
+    one_index = channel_id is not None or len(ids) == 1
     # Neither SQLite nor PostgreSQL can merge the index ranges of an IN-list in order: they read every
-    # matching row and sort. So: no client condition when nobody else has conversations (a director), a
-    # NOT IN checked on the index when few others do, else the newest ``limit`` of each client, merged.
-    others = list(session.scalars(select(Client.id).where(
+    # matching row and sort. So, over several clients: no client condition when nobody else has
+    # conversations (a director), a NOT IN checked on the index when few others do, else the newest
+    # ``limit`` of each client, merged.
+    others = [] if one_index else list(session.scalars(select(Client.id).where(
         Client.id.not_in(ids), select(Conversation.id).where(Conversation.client_id == Client.id).exists())))
+    if older_than is None:
+        top = _newest(session, ids, others, conditions, limit, one_index=one_index)
+    else:
+        # Began before ``older_than``, newest activity first: among the conversations active since that
+        # bound few began before it, and reading them all to find those was the slowest listing. Three
+        # disjoint ranges of activity, newest first: the long running ones active LONG_RUNNING after the
+        # bound (their own small index), all of the LONG_RUNNING after the bound (a conversation active
+        # then and begun before is either there or long running), and all that went quiet before it.
+        bound = older_than + LONG_RUNNING
+        top = []
+        for extra in ([Conversation.long_running == True, Conversation.last_activity_at >= bound],  # noqa: E712
+                      [Conversation.last_activity_at >= older_than, Conversation.last_activity_at < bound],
+                      [Conversation.last_activity_at < older_than]):
+            top += _newest(session, ids, others, [*conditions, *extra], limit - len(top), one_index=one_index)
+            if len(top) >= limit:
+                break
+    if not top:
+        return []
+    rows = {c.id: c for c in session.scalars(select(Conversation).where(bulk.any_of(session, Conversation.id, top)))}
+    return [rows[i] for i in top if i in rows]
+
+
+def _newest(session: Session, ids: list[int], others: list[int], conditions: list, limit: int, *,
+            one_index: bool) -> list[int]:
+    """The ids of the newest ``limit`` conversations of the clients ``ids`` that meet the conditions, in
+    the order of the listing (``others``: the other clients with conversations); ``one_index``: one
+    client, or one channel (which belongs to one client), read from its own ordered index."""
+    newest_first = (Conversation.last_activity_at.desc(), Conversation.id.desc())
+    if one_index:
+        # The client condition only keeps out a channel of a client the person does not work on.
+        client = Conversation.client_id == ids[0] if len(ids) == 1 else Conversation.client_id.in_(ids)
+        query = select(Conversation.id).where(client, *conditions)
+        return list(session.scalars(query.order_by(*newest_first).limit(limit)))
     if len(others) < len(ids) or len(ids) > LISTING_UNION_MAX:
         if others:
-            conditions.append(Conversation.client_id.not_in(others) if len(others) < len(ids)
-                              else Conversation.client_id.in_(ids))
-        query = select(Conversation).where(*conditions)
+            conditions = [*conditions, Conversation.client_id.not_in(others) if len(others) < len(ids)
+                          else Conversation.client_id.in_(ids)]
+        query = select(Conversation.id, Conversation.client_id).where(*conditions)
         allowed = set(ids)  # a client that got its first conversation since ``others`` was read stays out
-        return [c for c in session.scalars(query.order_by(*newest_first).limit(limit)) if c.client_id in allowed]
+        return [i for i, cid in session.execute(query.order_by(*newest_first).limit(limit)) if cid in allowed]
     parts = [select(Conversation.id, Conversation.last_activity_at).where(Conversation.client_id == cid, *conditions)
              .order_by(*newest_first).limit(limit).subquery() for cid in ids]
     merged = union_all(*(select(part.c.id, part.c.last_activity_at) for part in parts)).subquery()
-    top = list(session.scalars(select(merged.c.id).order_by(merged.c.last_activity_at.desc(), merged.c.id.desc())
-                               .limit(limit)))
-    rows = {c.id: c for c in session.scalars(select(Conversation).where(Conversation.id.in_(top)))}
-    return [rows[i] for i in top if i in rows]
+    return list(session.scalars(select(merged.c.id).order_by(merged.c.last_activity_at.desc(), merged.c.id.desc())
+                                .limit(limit)))
 
 
 def latest_items(session: Session, conversations: Sequence[Conversation]) -> dict[int, InboxItem]:
@@ -392,11 +397,12 @@ def latest_items(session: Session, conversations: Sequence[Conversation]) -> dic
         return {}
     newest = (select(func.max(InboxItem.id)).where(InboxItem.conversation_id == Conversation.id)
               .correlate(Conversation).scalar_subquery())
-    item_ids = [i for i in session.scalars(select(newest).where(Conversation.id.in_([c.id for c in conversations])))
-                if i is not None]
+    item_ids = [i for i in session.scalars(select(newest).where(
+        bulk.any_of(session, Conversation.id, [c.id for c in conversations]))) if i is not None]
     if not item_ids:
         return {}
-    return {i.conversation_id: i for i in session.scalars(select(InboxItem).where(InboxItem.id.in_(item_ids)))}
+    return {i.conversation_id: i for i in session.scalars(select(InboxItem).where(
+        bulk.any_of(session, InboxItem.id, item_ids)))}
 
 
 def get_conversation(*, session: Session, client_id: int, conversation_id: int) -> Conversation:
