@@ -16,16 +16,18 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import multiprocessing
 import os
 import pstats
 import random
+import resource
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, select, text
 
 import socialdesk.models  # noqa: F401  (every mapper, so relationships resolve)
 from socialdesk.channels.models import Channel
@@ -182,14 +184,10 @@ def prepare(url: str, revision: str) -> tuple[Database, list[int]]:
     return database, channels
 
 
-def run(url: str, pages, *, plain: bool, profile: bool) -> dict:
-    database, _ = prepare(url, "0005" if plain else "head")
+def ingest_pages(database: Database, pages, *, plain: bool) -> int:
+    """Hand the pages to the ingest, one unit of work each; returns the new items."""
     ingest = plain_ingest if plain else service.ingest
-    profiler = cProfile.Profile() if profile else None
     new = 0
-    started, cpu = time.perf_counter(), time.process_time()
-    if profiler:
-        profiler.enable()
     for number, (channel_id, entries) in enumerate(pages):
         if number == len(pages) // 10 and database.engine.dialect.name == "postgresql":
             # What autovacuum does once a table has grown by a tenth (within its minute of naptime): the
@@ -204,7 +202,41 @@ def run(url: str, pages, *, plain: bool, profile: bool) -> dict:
             if not plain:
                 service.cursor_guarded(session)  # as sync_channel does: the cursor commits with the items
             new += ingest(session=session, channel=channel, entries=entries)
+    return new
+
+
+def _worker(url: str, pages, plain: bool, out) -> None:
+    database = Database(url)
+    out.put(ingest_pages(database, pages, plain=plain))
+    database.dispose()
+
+
+def run(url: str, pages, *, plain: bool, profile: bool, processes: int = 1) -> dict:
+    database, _ = prepare(url, "0005" if plain else "head")
+    profiler = cProfile.Profile() if profile else None
+    started, cpu = time.perf_counter(), time.process_time()
+    children_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if profiler:
+        profiler.enable()
+    if processes == 1:
+        new = ingest_pages(database, pages, plain=plain)
+    else:
+        # As several `socialdesk worker` processes sync: each channel's pages in one process, in order.
+        database.engine.dispose()
+        channels = sorted({c for c, _ in pages})
+        share = {c: k % processes for k, c in enumerate(channels)}
+        context = multiprocessing.get_context("fork")
+        out = context.Queue()
+        workers = [context.Process(target=_worker, args=(url, [p for p in pages if share[p[0]] == k], plain, out))
+                   for k in range(processes)]
+        for w in workers:
+            w.start()
+        new = sum(out.get() for _ in workers)
+        for w in workers:
+            w.join()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu += (after.ru_utime + after.ru_stime) - (children_cpu.ru_utime + children_cpu.ru_stime)
     if profiler:
         profiler.disable()
         out = io.StringIO()
@@ -255,6 +287,9 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL (SOCIALDESK_TEST_POSTGRES_URL) not SQLite")
     parser.add_argument("--only", choices=["plain", "fast"], help="run one side only")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of each run")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="fast side: this many processes, each syncing its share of the channels (as several "
+                             "`socialdesk worker` processes do); on SQLite their units of work take turns")
     args = parser.parse_args()
 
     database, channels = prepare("sqlite://", "head")  # the ids a fresh database gives its channels
@@ -268,21 +303,22 @@ def main() -> None:
                 continue
             url, handle = scratch(args.postgres, Path(tmp), side)
             try:
-                results[side] = run(url, pages, plain=side == "plain", profile=args.profile)
+                results[side] = run(url, pages, plain=side == "plain", profile=args.profile,
+                                    processes=1 if side == "plain" else args.processes)
             finally:
                 drop(handle)
             r = results[side]
             print(f"  {side:5} {r['new']} new of {r['entries']} entries in {r['seconds']:.1f} s", flush=True)
     store = "PostgreSQL" if args.postgres else "SQLite"
     print(f"\ninbox.service.ingest, {len(pages)} pages of up to {args.batch} entries over {len(channels)} channels, "
-          f"{store}, one unit of work per page, {os.cpu_count()} cores (load average {load_before:.1f} at start, "
+          f"{store}, one unit of work per page, {args.processes} process(es) for fast, {os.cpu_count()} cores (load average {load_before:.1f} at start, "
           f"{os.getloadavg()[0]:.1f} at end)")
     print(f"{'':6} {'new items':>10} {'entries':>8} {'seconds':>8} {'items/s':>8} {'entries/s':>10} "
           f"{'CPU s':>6} {'items/CPU s':>12}")
     for side, r in results.items():
         print(f"{side:6} {r['new']:>10} {r['entries']:>8} {r['seconds']:>8.2f} {r['items_per_s']:>8.0f} "
               f"{r['entries_per_s']:>10.0f} {r['cpu']:>6.2f} {r['new'] / r['cpu']:>12.0f}")
-    print("(CPU s: this process alone; on PostgreSQL the server's work is not in it)")
+    print("(CPU s: this process and its workers; on PostgreSQL the server's work is not in it)")
     if len(results) == 2:
         same = results["plain"]["rows"] == results["fast"]["rows"]
         print(f"same stored rows (items, conversations, sentiment, SLA clocks): {'yes' if same else 'NO'}")

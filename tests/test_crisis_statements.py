@@ -77,6 +77,10 @@ def test_once_the_crisis_is_closed_its_campaign_waits_for_the_pause_like_any_pos
     statement = _statement(api, base, f"Late statement {tag}", ch)
     closed = api.post(f"{base}/close", json={"summary": "Batch recalled, calm again"})
     assert closed.status_code == 200 and closed.json()["publishing_paused"] is True, closed.text
+    # The closed room's record is not written to: its statement is approved in publishing instead.
+    refused = api.post(f"{base}/statements/{statement}/approve", json={"note": "late"})
+    assert refused.status_code == 409 and "closed" in refused.json()["detail"], refused.text
+    assert refused.json()["errors"][0]["field"] == "status"
     # Approved and sent out after the room closed, through publishing's own routes.
     assert api.post(f"/api/clients/{cid}/posts/{statement}/approve", json={}).json()["status"] == "approved"
     assert _now(api, cid, statement)["status"] == "scheduled"

@@ -363,7 +363,9 @@ def statement_post(session: Session, *, crisis: Crisis, post_id: int) -> Post:
 
 def approve_statement(session: Session, *, principal: Principal, crisis: Crisis, post_id: int,
                       note_text: str = "") -> Post:
-    """Approve a holding statement through publishing's approval (a director's word is what it waits for)."""
+    """Approve a holding statement through publishing's approval (a director's word is what it waits for).
+    A closed room's record is not changed: its statements are approved as posts, in publishing."""
+    _require_open(crisis)
     post = statement_post(session, crisis=crisis, post_id=post_id)
     posts_service.approve(session=session, principal=principal, post=post, note=note_text)
     needs = posts_service.approval_needs(session=session, post=post)

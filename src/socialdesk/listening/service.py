@@ -360,7 +360,7 @@ def _attach_existing(session: Session, result: IngestResult, candidates: list[_C
     for src, ids in by_source.items():
         for start in range(0, len(ids), _CHUNK):
             for mention_id, remote_id in session.execute(select(Mention.id, Mention.remote_id).where(
-                    Mention.source == src, Mention.remote_id.in_(ids[start:start + _CHUNK]))):
+                    Mention.source == src, bulk.any_of(session, Mention.remote_id, ids[start:start + _CHUNK]))):
                 existing[(src, remote_id)] = mention_id
     if not existing:
         return candidates
@@ -368,7 +368,7 @@ def _attach_existing(session: Session, result: IngestResult, candidates: list[_C
     mention_ids = list(existing.values())
     for start in range(0, len(mention_ids), _CHUNK):
         have.update((m, q) for m, q in session.execute(select(MentionMatch.mention_id, MentionMatch.query_id).where(
-            MentionMatch.mention_id.in_(mention_ids[start:start + _CHUNK]))))
+            bulk.any_of(session, MentionMatch.mention_id, mention_ids[start:start + _CHUNK]))))
     out = []
     for c in candidates:
         c.mention_id = existing.get((c.source, c.remote_id))
@@ -400,7 +400,7 @@ def _group_duplicates(session: Session, candidates: list[_Candidate]) -> dict[tu
         rows = session.execute(
             select(MentionMatch.client_id, Mention.dup_key, Mention.id, Mention.created_at).distinct()
             .join(MentionMatch, MentionMatch.mention_id == Mention.id)
-            .where(Mention.dup_key.in_(keys[start:start + _CHUNK]), Mention.created_at >= low,
+            .where(bulk.any_of(session, Mention.dup_key, keys[start:start + _CHUNK]), Mention.created_at >= low,
                    Mention.created_at <= high, MentionMatch.duplicate.is_(False)))
         for client_id, key, mention_id, created_at in rows:
             leaders[(client_id, key)].append((created_at, mention_id))
@@ -449,7 +449,8 @@ def _store(session: Session, result: IngestResult, candidates: list[_Candidate],
             "created_at": post.created_at, "ingested_at": ingested_at,
         })
     if rows:
-        ids = bulk.insert_rows(session, Mention.__table__, rows, returning=("id", "source", "remote_id"), skip_conflicts=True)
+        ids = bulk.insert_rows(session, Mention.__table__, rows, returning=("id", "source", "remote_id"),
+                               skip_conflicts=True)
         ids = {(src, rid): mid for mid, src, rid in ids}
         for c in new:
             c.mention_id = ids.get((c.source, c.remote_id))
