@@ -23,6 +23,7 @@ import random
 import resource
 import tempfile
 import time
+import traceback
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -207,8 +208,13 @@ def ingest_pages(database: Database, pages, *, plain: bool) -> int:
 
 def _worker(url: str, pages, plain: bool, out) -> None:
     database = Database(url)
-    out.put(ingest_pages(database, pages, plain=plain))
-    database.dispose()
+    try:
+        out.put(ingest_pages(database, pages, plain=plain))
+    except BaseException:
+        out.put(traceback.format_exc())  # the parent stops with it instead of waiting for a count
+        raise
+    finally:
+        database.dispose()
 
 
 def run(url: str, pages, *, plain: bool, profile: bool, processes: int = 1) -> dict:
@@ -231,7 +237,10 @@ def run(url: str, pages, *, plain: bool, profile: bool, processes: int = 1) -> d
                    for k in range(processes)]
         for w in workers:
             w.start()
-        new = sum(out.get() for _ in workers)
+        counts = [out.get() for _ in workers]
+        if failed := [c for c in counts if isinstance(c, str)]:
+            raise SystemExit("a worker process failed:\n" + failed[0])
+        new = sum(counts)
         for w in workers:
             w.join()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from socialdesk.channels.models import Channel
 from socialdesk.inbox import reports, sla
@@ -451,3 +451,33 @@ def test_the_report_pages_show_the_figures_and_say_when_there_is_nothing(app, se
     across = director.get("/inbox/report", params={"start": "2026-11-20", "end": "2026-11-20"})
     assert across.status_code == 200 and world.a_name in across.text and world.b_name in across.text
     assert "All clients" in across.text
+
+
+def test_two_first_syncs_of_a_client_at_once_share_one_settings_row(database, session, channel):
+    # The first sync of two of a client's channels, in two workers: both find no settings row and make
+    # one. The second waits for the first to commit and must then read its row, not fail on the key.
+    import threading
+
+    client_id = channel.client_id
+    session.commit()
+    outcome: dict = {}
+
+    def second() -> None:
+        try:
+            with database.session(write=True) as s2:
+                outcome["minutes"] = sla.settings_for(s2, client_id).target_minutes
+        except Exception as exc:  # noqa: BLE001  (what the test reports)
+            outcome["error"] = exc
+
+    with database.session(write=True) as s1:
+        assert session.get(InboxSettings, client_id) is None
+        sla.settings_for(s1, client_id)
+        worker = threading.Thread(target=second)
+        worker.start()
+        worker.join(0.5)  # it waits on this unit of work (the row's key, or SQLite's write lock)
+    worker.join(20)
+    assert not worker.is_alive() and "error" not in outcome, outcome
+    assert outcome["minutes"] == 480
+    session.commit()  # a fresh snapshot (SQLite's read transaction began before the two)
+    assert session.scalar(select(func.count()).select_from(InboxSettings).where(
+        InboxSettings.client_id == client_id)) == 1

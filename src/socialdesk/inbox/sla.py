@@ -42,6 +42,7 @@ from socialdesk.clients.models import Client
 from socialdesk.db import utcnow
 from socialdesk.inbox.models import Conversation, InboxEvent, InboxSettings
 from socialdesk.inbox.schemas import InboxSettingsIn, Status, Tag
+from socialdesk.kit import bulk
 from socialdesk.kit.authz import AgencyRole, Role
 from socialdesk.kit.errors import FieldError, InvalidInput
 from socialdesk.kit.netguard import check_public_url
@@ -191,9 +192,9 @@ def settings_for(session: Session, client_id: int) -> InboxSettings:
     """The client's inbox rules (the defaults until someone changes them)."""
     row = session.get(InboxSettings, client_id)
     if row is None:
-        row = InboxSettings(client_id=client_id)
-        session.add(row)
-        session.flush()
+        # Two syncs of the client's channels may be the first to ask at once: both insert, one row stays.
+        bulk.insert_if_missing(session, InboxSettings, client_id=client_id)
+        row = session.get(InboxSettings, client_id)
     return row
 
 

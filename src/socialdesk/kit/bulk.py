@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 
 from sqlalchemy import JSON, Table, any_, bindparam, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import ARRAY
@@ -67,3 +67,10 @@ def update_rows(session: Session, table: Table, rows: list[dict], columns: Seque
     stmt = (update(table).where(table.c.id == bindparam("row_id"))
             .values({name: bindparam(f"new_{name}") for name in columns}))
     session.execute(stmt, [{"row_id": row["id"], **{f"new_{n}": row[n] for n in columns}} for row in rows])
+
+
+def insert_if_missing(session: Session, entity, **values) -> None:
+    """INSERT one row unless one with the same key is there (ON CONFLICT DO NOTHING): a get-or-create
+    that two units of work can run at once (each then reads the one row)."""
+    dialect = postgresql if on_postgresql(session) else sqlite
+    session.execute(dialect.insert(entity).values(**values).on_conflict_do_nothing())
