@@ -15,7 +15,7 @@ from socialdesk.config import Settings
 from socialdesk.db import Database
 from socialdesk.migrations.runner import alembic_config, current
 from socialdesk.models import metadata
-from socialdesk.web.app import create_app
+from socialdesk.web.app import create_app, create_served_app
 
 
 def _head() -> str:
@@ -70,6 +70,25 @@ def test_app_start_up_migrates_an_empty_database_to_head(empty_database_url, tmp
             assert client.get("/api/clients").status_code == 401
         assert current(database.engine) == _head()
     finally:
+        database.dispose()
+
+
+def test_the_served_app_freezes_what_it_holds_on_start_and_the_test_app_does_not(empty_database_url, tmp_path):
+    import gc
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=empty_database_url, secret_key="s" * 40,
+                        vault_keys=None, auto_migrate=True, task_backend="immediate")
+    database = Database(settings.resolved_database_url)
+    gc.unfreeze()
+    try:
+        with TestClient(create_app(settings, database)) as client:
+            assert client.get("/healthz").status_code == 200 and gc.get_freeze_count() == 0
+        with TestClient(create_served_app(settings, database)) as client:
+            # routes, models and libraries: a full collection no longer walks them on every request
+            assert gc.get_freeze_count() > 50_000
+            assert client.get("/healthz").json()["status"] == "ok"
+    finally:
+        gc.unfreeze()  # the test process goes on making apps
         database.dispose()
 
 

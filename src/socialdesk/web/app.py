@@ -31,10 +31,10 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
-def create_served_app() -> FastAPI:
+def create_served_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     """The app as ``socialdesk serve`` runs it (one per server process): the objects it holds on start
     are frozen out of garbage collection, which only tests must not do (each makes apps of its own)."""
-    app = create_app()
+    app = create_app(settings, database)
     app.state.freeze_heap = True
     return app
 
