@@ -337,7 +337,9 @@ def list_conversations(
         conditions.append(Conversation.first_item_at >= newer_than)
     if before is not None:
         conditions.append(Conversation.last_activity_at < before)
-    one_index = channel_id is not None or len(ids) == 1
+    # One client, one channel (a client's) or one assignee (on the clients they work on): read from that
+    # one ordered index, the client condition checked in it.
+    one_index = channel_id is not None or assignee_id is not None or len(ids) == 1
     # Neither SQLite nor PostgreSQL can merge the index ranges of an IN-list in order: they read every
     # matching row and sort. So, over several clients: no client condition when nobody else has
     # conversations (a director), a NOT IN checked on the index when few others do, else the newest
@@ -369,12 +371,12 @@ def list_conversations(
 def _newest(session: Session, ids: list[int], others: list[int], conditions: list, limit: int, *,
             one_index: bool) -> list[int]:
     """The ids of the newest ``limit`` conversations of the clients ``ids`` that meet the conditions, in
-    the order of the listing (``others``: the other clients with conversations); ``one_index``: one
-    client, or one channel (which belongs to one client), read from its own ordered index."""
+    the order of the listing (``others``: the other clients with conversations); ``one_index``: the
+    conditions pick one ordered index (a client's, a channel's, an assignee's)."""
     newest_first = (Conversation.last_activity_at.desc(), Conversation.id.desc())
     if one_index:
-        # The client condition only keeps out a channel of a client the person does not work on.
-        client = Conversation.client_id == ids[0] if len(ids) == 1 else Conversation.client_id.in_(ids)
+        # The client condition only keeps out what belongs to clients the person does not work on.
+        client = Conversation.client_id == ids[0] if len(ids) == 1 else bulk.any_of(session, Conversation.client_id, ids)
         query = select(Conversation.id).where(client, *conditions)
         return list(session.scalars(query.order_by(*newest_first).limit(limit)))
     if len(others) < len(ids) or len(ids) > LISTING_UNION_MAX:
