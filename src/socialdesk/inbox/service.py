@@ -48,7 +48,6 @@ from socialdesk.team.models import Membership
 from socialdesk.vault.service import Vault
 
 MAX_TEXT = 20_000
-
 # A listing over more clients than this is one IN-list query, not one query per client (SQLite allows
 # 500 terms in a compound SELECT).
 LISTING_UNION_MAX = 200
@@ -135,10 +134,11 @@ class _NewConversation:
     """A conversation first seen in this batch, as the ingest loop and the SLA clock use it: a row to
     insert, not an ORM object (building those was a fifth of an ingest's time, bench/inbox_ingest.py)."""
 
-    __slots__ = ("client_id", "channel_id", "network", "root_remote_id", "first_item_at", "last_activity_at",
-                 "author_remote_id", "author_handle", "created_at", "status", "tags", "tag_mask", "item_count",
-                 "urgent", "escalation_level", "breached", "sentiment", "awaiting_since", "due_at", "breach_at",
-                 "long_running", "id")
+    COLUMNS = ("client_id", "channel_id", "network", "root_remote_id", "first_item_at", "last_activity_at",
+               "author_remote_id", "author_handle", "created_at", "status", "tags", "tag_mask", "item_count",
+               "urgent", "escalation_level", "breached", "sentiment", "awaiting_since", "due_at", "breach_at",
+               "long_running")  # what is inserted; the id comes back
+    __slots__ = (*COLUMNS, "id")
 
     def __init__(self, channel: Channel, root: str, at: datetime, author_remote_id: str, author_handle: str,
                  created_at: datetime) -> None:
@@ -151,7 +151,7 @@ class _NewConversation:
         self.sentiment = self.awaiting_since = self.due_at = self.breach_at = self.id = None
 
     def row(self) -> dict:
-        return {name: getattr(self, name) for name in self.__slots__[:-1]}
+        return {name: getattr(self, name) for name in self.COLUMNS}
 
 
 def _insert_conversations(session: Session, conversations: list[_NewConversation]) -> None:

@@ -69,8 +69,12 @@ def update_rows(session: Session, table: Table, rows: list[dict], columns: Seque
     session.execute(stmt, [{"row_id": row["id"], **{f"new_{n}": row[n] for n in columns}} for row in rows])
 
 
+def dialect_insert(session: Session, table):
+    """An INSERT of this database's dialect, which offers ON CONFLICT (DO NOTHING, DO UPDATE)."""
+    return (postgresql if on_postgresql(session) else sqlite).insert(table)
+
+
 def insert_if_missing(session: Session, entity, **values) -> None:
     """INSERT one row unless one with the same key is there (ON CONFLICT DO NOTHING): a get-or-create
     that two units of work can run at once (each then reads the one row)."""
-    dialect = postgresql if on_postgresql(session) else sqlite
-    session.execute(dialect.insert(entity).values(**values).on_conflict_do_nothing())
+    session.execute(dialect_insert(session, entity).values(**values).on_conflict_do_nothing())

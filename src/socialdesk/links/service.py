@@ -23,13 +23,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, cast, delete, func, select, text
 from sqlalchemy import Integer as SAInteger
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from socialdesk.clients import service as clients_service
 from socialdesk.config import Settings
 from socialdesk.db import utcnow
+from socialdesk.kit import bulk
 from socialdesk.kit.authz import Principal
 from socialdesk.kit.errors import InvalidInput, NotAuthenticated, NotFound
 from socialdesk.links import bots
@@ -243,8 +243,7 @@ def _salt_of(session: Session, day: date) -> str:
     if salt is not None:
         return salt
     with _salts_lock:
-        insert = _insert(session, LinkSalt.__table__).values(day=day, salt=secrets.token_hex(32))
-        session.execute(insert.on_conflict_do_nothing())
+        bulk.insert_if_missing(session, LinkSalt.__table__, day=day, salt=secrets.token_hex(32))
         salt = session.scalar(select(LinkSalt.salt).where(LinkSalt.day == day))
         # Yesterday's salt goes: from now on nobody can tell whose hashes those were.
         session.execute(delete(LinkSalt).where(LinkSalt.day < day))
@@ -258,11 +257,6 @@ def visitor_hash(*, session: Session, client_id: int, ip: str, user_agent: str, 
     salt = _salt_of(session, at.astimezone(UTC).date())
     message = f"{client_id}|{ip}|{user_agent}".encode()
     return hmac.new(salt.encode(), message, hashlib.sha256).hexdigest()[:32]
-
-
-def _insert(session: Session, table):
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _referrer_host(referrer: str | None) -> str | None:
@@ -293,12 +287,12 @@ def record_click(*, session: Session, target: LinkTarget, ip: str | None, user_a
             dedup = hashlib.sha256(f"{target.id}|{hashed}|{target.dedup_seconds}|{window}".encode()).hexdigest()[:32]
         if target.attribution != "off":
             token = secrets.token_urlsafe(16)
-    if session.get_bind().dialect.name == "postgresql":
+    if bulk.on_postgresql(session):
         # The redirect must not wait for the disk: a click lost in a crash costs a count, not data anyone
         # relies on (PostgreSQL stays consistent; only this transaction's fsync is skipped).
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     table = LinkClick.__table__
-    stmt = _insert(session, table).values(
+    stmt = bulk.dialect_insert(session, table).values(
         link_id=target.id, client_id=target.client_id, at=at, network=target.network or bots.network_of(host),
         referrer_host=host, is_preview=preview, visitor_hash=hashed, dedup_key=dedup, repeats=0, token=token)
     if dedup is not None:
@@ -389,7 +383,7 @@ def record_conversion(*, session: Session, client_id: int, data: ConversionIn, s
         if found is not None:
             link_id, network = found
     table = Conversion.__table__
-    stmt = _insert(session, table).values(
+    stmt = bulk.dialect_insert(session, table).values(
         client_id=client_id, link_id=link_id, click_id=click_id, network=network, at=at or utcnow(), kind=data.kind,
         value=data.value, currency=data.currency, order_ref=data.order_ref, source=source)
     if data.order_ref is not None:
@@ -421,7 +415,7 @@ def _bounds(session: Session, client_id: int, start: date | datetime, end: date 
 
 
 def _bucket(session: Session, column):
-    if session.get_bind().dialect.name == "postgresql":
+    if bulk.on_postgresql(session):
         return cast(func.floor(func.extract("epoch", column) / BUCKET_SECONDS), SAInteger)
     return cast(func.strftime("%s", column), SAInteger) / BUCKET_SECONDS
 
