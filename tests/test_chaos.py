@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -34,7 +35,7 @@ from socialdesk.clients import service as clients_service
 from socialdesk.clients.schemas import ClientCreate
 from socialdesk.config import Settings
 from socialdesk.db import Database, utcnow
-from socialdesk.publishing.models import Post, PostTarget
+from socialdesk.publishing.models import Post, PostEvent, PostTarget
 from socialdesk.publishing.timing import new_marker
 from socialdesk.vault import service as vault_service
 from socialdesk.vault.service import Vault
@@ -169,11 +170,14 @@ def test_every_post_is_published_exactly_once_under_kills_and_faults(store, tmp_
         with database.session() as session:
             targets = list(session.scalars(select(PostTarget)))
             texts = {p.id: p.text for p in session.scalars(select(Post))}
+            why = Counter((e.kind, re.sub(r"\d+", "N", e.note.split(": ", 1)[-1])[:60])
+                          for e in session.scalars(select(PostEvent).where(PostEvent.kind != "published")))
         states = Counter(t.state for t in targets)
         attempts = Counter(t.attempts for t in targets)
         print(f"\n[{store}] {POSTS} posts, {kills} SIGKILLs, done in {elapsed:.0f} s; states {dict(states)}; "
               f"attempts {dict(sorted(attempts.items()))}; Mastodon faults {dict(masto_faults.counts)}; "
-              f"Bluesky faults {dict(bsky_faults.counts)}; left over time {progress[::4]}")
+              f"Bluesky faults {dict(bsky_faults.counts)}; left over time {progress[::4]}; "
+              f"claims lost {logs.read_text().count('its claim was lost')}; other outcomes {dict(why.most_common(12))}")
         assert kills >= 10, "the workers were not killed often enough to test anything"
         assert masto_faults.counts["lost_answer"] and bsky_faults.counts["lost_answer"]
         assert states == {"published": POSTS}, (states, (logs.read_text()[-3000:]))

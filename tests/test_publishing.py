@@ -5,6 +5,7 @@ with its fault injection."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -317,3 +318,39 @@ def test_channel_of_another_client_and_unknown_media_are_refused(owner_client, c
     media = owner_client.post(f"/api/clients/{cid}/posts", json={"text": "x", "channel_ids": [ch], "media_ids": [999]})
     assert media.status_code == 422 and media.json()["errors"][0]["field"] == "media_ids"
 
+
+
+def test_a_slow_send_keeps_its_claim_while_its_worker_lives(owner_client, channel, settings, mastodon_peer):
+    """The instance takes three times the lease to answer: the sending worker renews its lease, so
+    no other worker takes the post over (and sends it again) while the first still waits."""
+    cid, ch = channel
+    tag = uuid.uuid4().hex[:10]
+    post = _post(owner_client, cid, ch, f"Slow network {tag}")
+    owner_client.post(f"/api/clients/{cid}/posts/{post['id']}/schedule", json={"now": True}).raise_for_status()
+    database = Database(settings.resolved_database_url)
+    sender = Dispatcher(database, Vault.from_settings(settings), media_root=settings.ensure_data_dir() / "media",
+                        threads=1, poll=0.05, lease=timedelta(seconds=1))
+    stop = threading.Event()
+    worker = threading.Thread(target=sender.run, args=(stop,))
+    try:
+        with fault(mastodon_peer, match={"method": "POST", "path": "/api/v1/statuses"},
+                   effect={"type": "latency", "delay_ms": 3000}, count=1):
+            worker.start()
+            took: list = []
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with database.session() as s:
+                    if s.scalar(select(PostTarget.state).where(PostTarget.post_id == post["id"])) == "published":
+                        break
+                with database.session(write=True) as s:
+                    took += claim_due(s, limit=5)  # another worker, looking every 0.2 s
+                time.sleep(0.2)
+    finally:
+        stop.set()
+        worker.join()
+        database.dispose()
+    assert took == []
+    with Database(settings.resolved_database_url).session() as s:
+        row = s.scalar(select(PostTarget).where(PostTarget.post_id == post["id"]))
+        assert row.state == "published" and row.attempts == 1 and row.lease_until is None
+    assert len(_statuses(mastodon_peer, tag)) == 1

@@ -13,8 +13,11 @@ The protocol, all of it on the :class:`PostTarget` row:
 3. **Record**, fenced by the claim token: only the worker that still holds the claim writes the
    outcome. The network's id is stored once; ``in_flight`` is cleared only when the outcome is known.
 
-A worker killed anywhere leaves either an unclaimed row (nothing happened) or a ``publishing``
-row whose lease runs out, after which another worker looks the post up before sending.
+While a worker sends, it keeps renewing the leases of the targets it holds (every third of the
+lease): a slow send (a video upload, a network taking its time, a loaded machine) keeps its claim
+for as long as its worker lives, and only a dead worker's claims run out. A worker killed anywhere
+leaves either an unclaimed row (nothing happened) or a ``publishing`` row whose lease runs out,
+after which another worker looks the post up before sending.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -50,6 +55,7 @@ log = logging.getLogger("socialdesk.publishing")
 
 DEFAULT_LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
+MAX_HOLD = timedelta(minutes=30)  # a send still going after this long stops renewing its lease
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,24 @@ def claim_due(session: Session, *, now: datetime | None = None, limit: int = 10,
         .execution_options(synchronize_session=False)
     ).all()
     return [Claim(row.id, token, bool(row.needs_lookup)) for row in rows]
+
+
+def renew_leases(session: Session, claims: list[Claim], *, now: datetime | None = None,
+                 lease: timedelta = DEFAULT_LEASE) -> int:
+    """Push back the leases of targets this worker is still sending (only where its claim still
+    holds: the row's token is one of the claims'); returns how many rows were renewed."""
+    if not claims:
+        return 0
+    now = now or utcnow()
+    result = session.execute(
+        update(PostTarget)
+        .where(PostTarget.id.in_([c.target_id for c in claims]),
+               PostTarget.claim_token.in_({c.token for c in claims}),
+               PostTarget.state == TargetState.PUBLISHING)
+        .values(lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 @dataclass
@@ -313,6 +337,7 @@ class Dispatcher:
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._busy = 0
         self._free = threading.Condition()
+        self._held: dict[int, tuple[Claim, float]] = {}  # target id -> (claim, monotonic time taken)
 
     def claim(self, limit: int, now: datetime | None = None) -> list[Claim]:
         with self.database.session(write=True) as session:
@@ -326,14 +351,44 @@ class Dispatcher:
             outcomes[state] = outcomes.get(state, 0) + 1
         return outcomes
 
-    def _done(self, _future) -> None:
+    def _done(self, claim: Claim, _future) -> None:
         with self._free:
             self._busy -= 1
+            self._held.pop(claim.target_id, None)
             self._free.notify()
+
+    def renew(self) -> int:
+        """Renew the leases of the targets being sent (not of one held longer than ``MAX_HOLD``)."""
+        limit = time.monotonic() - MAX_HOLD.total_seconds()
+        with self._free:
+            held = [claim for claim, since in self._held.values() if since > limit]
+        if not held:
+            return 0
+        with self.database.session(write=True) as session:
+            return renew_leases(session, held, lease=self.lease)
+
+    def _keep_leases(self, done: threading.Event) -> None:
+        every = max(0.2, self.lease.total_seconds() / 3)
+        while not done.wait(every):
+            try:
+                self.renew()
+            except Exception:  # the database is away for a moment: the next round tries again
+                log.exception("renewing the leases of the posts being sent failed")
 
     def run(self, stop: threading.Event) -> None:
         """Until ``stop`` is set: keep every thread busy with due targets. A thread that finishes
-        wakes the loop at once; with nothing due, it looks again every ``poll`` seconds."""
+        wakes the loop at once; with nothing due, it looks again every ``poll`` seconds. The leases
+        of the targets being sent are renewed until the last send is over."""
+        sent = threading.Event()
+        keeper = threading.Thread(target=self._keep_leases, args=(sent,), name="publish-leases", daemon=True)
+        keeper.start()
+        try:
+            self._run(stop)
+        finally:
+            sent.set()
+            keeper.join()
+
+    def _run(self, stop: threading.Event) -> None:
         with ThreadPoolExecutor(self.threads, thread_name_prefix="publish") as pool:
             while not stop.is_set():
                 with self._free:
@@ -351,8 +406,10 @@ class Dispatcher:
                     continue
                 with self._free:
                     self._busy += len(claims)
+                    taken = time.monotonic()
+                    self._held.update((claim.target_id, (claim, taken)) for claim in claims)
                 for claim in claims:
-                    pool.submit(self._publish_logged, claim).add_done_callback(self._done)
+                    pool.submit(self._publish_logged, claim).add_done_callback(partial(self._done, claim))
 
     def _publish_logged(self, claim: Claim) -> None:
         try:
