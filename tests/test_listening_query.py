@@ -7,6 +7,7 @@ import itertools
 import random
 import re
 import time
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -400,3 +401,42 @@ def test_matcher_agrees_with_the_reference(queries, stream):
     assert [matcher.match(post) for post in stream] == expected
     matcher.learn(stream)  # other anchors, same answers
     assert [matcher.match(post) for post in stream] == expected
+
+
+LANGS = ["", "en", "fr", "en-gb", "de", "pt"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(trees, min_size=1, max_size=12), st.lists(posts, min_size=1, max_size=8), st.sampled_from(LANGS),
+       st.booleans())
+def test_a_language_is_detected_only_when_an_answer_depends_on_it(queries, stream, detected, learned):
+    """A post without a language: when ``detect`` is not called, the matches are those of the post in any
+    language; when it is, they are those of the post in the language it returns."""
+    parsed = [parse(str(q)) for q in queries]
+    matcher = Matcher(enumerate(parsed))
+    if learned:
+        matcher.learn(stream)  # anchors on rare keys, lang: ones among them
+    for post in map(lambda p: replace(p, lang=""), stream):
+        calls = []
+        got, lang = matcher.match_detecting(post, lambda: calls.append(1) or detected or None)
+        answers = {other: [i for i, q in enumerate(parsed) if reference(q, replace(post, lang=other))]
+                   for other in LANGS}
+        if calls:
+            assert len(calls) == 1 and (got, lang) == (answers[detected], detected)
+        else:
+            assert lang == "" and all(got == answer for answer in answers.values()), (got, answers)
+
+
+def test_a_post_needs_its_language_only_for_the_queries_it_could_match():
+    matcher = Matcher([(1, "acme AND lang:fr"), (2, "globex NOT lang:en"), (3, "initech")])
+    calls = []
+
+    def detect():
+        calls.append(1)
+        return "fr"
+
+    assert matcher.match_detecting(Mention("initech is hiring"), detect) == ([3], "")
+    assert calls == []  # no query with a lang: filter could match
+    assert matcher.match_detecting(Mention("acme opens in Lyon"), detect) == ([1], "fr")
+    assert matcher.match_detecting(Mention("globex et acme"), detect) == ([1, 2], "fr") and len(calls) == 2
+    assert matcher.match_detecting(Mention("acme", lang="en"), detect) == ([], "en") and len(calls) == 2

@@ -15,7 +15,9 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Callable
 
-from socialdesk.listening.mention import MAX_TEXT_CHARS, Mention, field_key, field_keys
+from dataclasses import replace
+
+from socialdesk.listening.mention import MAX_TEXT_CHARS, Mention, field_key, field_keys, lang_keys
 from socialdesk.listening.query import (
     WORD,
     And,
@@ -188,6 +190,17 @@ def _expression(node: Node, consts: list[object]) -> str:
     return "(" + " or ".join(parts) + ")"
 
 
+def field_values(node: Node, name: str) -> set[str]:
+    """The values the query's ``name:`` filters name (``lang:fr OR lang:pt-br`` gives fr and pt-br)."""
+    if isinstance(node, Field):
+        return {node.value} if node.name == name else set()
+    if isinstance(node, Not):
+        return field_values(node.child, name)
+    if isinstance(node, (And, Or)):
+        return set().union(*(field_values(c, name) for c in node.children))
+    return set()
+
+
 def prefixes(node: Node) -> set[str]:
     """Every wildcard prefix the query uses (posts must be analysed for them)."""
     if isinstance(node, Term):
@@ -250,6 +263,9 @@ class Matcher:
         self._asts: list[Node | None] = []
         self._preds: list[Predicate | None] = []
         self._anchor: list[frozenset[str] | None] = []
+        # Per slot, the keys a post holds in each language the query's lang: filters name (empty: none).
+        self._langs: list[tuple[tuple[str, ...], ...]] = []
+        self._lang_anchored: set[int] | None = None  # slots anchored on a lang: key (None: to work out)
         self._index: dict[str, set[int]] = {}
         self._always: set[int] = set()
         self._prefix_uses: Counter[str] = Counter()
@@ -284,8 +300,10 @@ class Matcher:
         self._asts.append(node)
         self._preds.append(pred)
         self._anchor.append(None)
+        self._langs.append(tuple(lang_keys(v) for v in sorted(field_values(node, "lang"))))
         self._use_prefixes(prefixes(node), +1)
         self._place(slot)
+        self._lang_anchored = None
         return node
 
     def remove(self, query_id: QueryId) -> None:
@@ -296,6 +314,8 @@ class Matcher:
         self._unplace(slot)
         self._use_prefixes(prefixes(self._asts[slot]), -1)
         self._ids[slot] = self._asts[slot] = self._preds[slot] = None
+        self._langs[slot] = ()
+        self._lang_anchored = None
         if len(self._ids) > 64 and len(self._slot) < len(self._ids) // 2:
             self._compact()
 
@@ -313,6 +333,7 @@ class Matcher:
         """Recompute every query's anchors and the index (after the frequencies changed)."""
         self._index.clear()
         self._always.clear()
+        self._lang_anchored = None
         for slot in self._slot.values():
             self._anchor[slot] = None
             self._place(slot)
@@ -354,6 +375,28 @@ class Matcher:
         hits.sort()
         ids = self._ids
         return [ids[slot] for slot in hits]
+
+    def anchored_on(self, prefix: str) -> set[int]:
+        """Slots of the queries anchored on a key starting with ``prefix`` (``field_key("lang", "")``)."""
+        return set().union(*[slots for key, slots in self._index.items() if key.startswith(prefix)])
+
+    def match_detecting(self, post: Mention, detect: Callable[[], str | None]) -> tuple[list[QueryId], str]:
+        """``match`` for a post that may lack a language: ``detect()`` is called only when a candidate query's
+        answer depends on it, i.e. differs between the languages its lang: filters name and none of them.
+        Returns the ids and the language matched with ("" when unknown)."""
+        doc = self.document(post)
+        if post.lang:
+            return self.match(doc), post.lang
+        if self._lang_anchored is None:
+            self._lang_anchored = self.anchored_on(field_key("lang", ""))
+        keys, preds, langs = doc.keys, self._preds, self._langs
+        for slot in self.candidates(doc) | self._lang_anchored:
+            if langs[slot]:
+                first = preds[slot](keys, doc)
+                if any(preds[slot](keys.union(held), doc) != first for held in langs[slot]):
+                    lang = detect() or ""
+                    return self.match(self.document(replace(post, lang=lang)) if lang else doc), lang
+        return self.match(doc), ""
 
     def candidates(self, doc: Document) -> set[int]:
         """Slots of the queries worth checking on this post: those anchored on its keys, and the unanchored."""
@@ -399,12 +442,13 @@ class Matcher:
         self._seen_words.clear()
 
     def _compact(self) -> None:
-        live = [(self._ids[s], self._asts[s], self._preds[s]) for s in sorted(self._slot.values())]
-        self._slot, self._ids, self._asts, self._preds, self._anchor = {}, [], [], [], []
-        for slot, (query_id, node, pred) in enumerate(live):
+        live = [(self._ids[s], self._asts[s], self._preds[s], self._langs[s]) for s in sorted(self._slot.values())]
+        self._slot, self._ids, self._asts, self._preds, self._anchor, self._langs = {}, [], [], [], [], []
+        for slot, (query_id, node, pred, langs) in enumerate(live):
             self._slot[query_id] = slot
             self._ids.append(query_id)
             self._asts.append(node)
             self._preds.append(pred)
             self._anchor.append(None)
+            self._langs.append(langs)
         self.rebuild()

@@ -56,6 +56,11 @@ def _keys_of(name: str, raw: str) -> tuple[str, ...]:
     return (field_key(name, value),)
 
 
+def lang_keys(lang: str) -> tuple[str, ...]:
+    """The keys a post in this language holds (``pt-br`` holds ``pt`` too)."""
+    return _keys_of("lang", lang)
+
+
 def field_keys(mention: Mention, text: str) -> set[str]:
     """Every field key of a post; ``text`` is its normalized text (hashtags and @handles are read from it)."""
     keys = {*_keys_of("lang", mention.lang), *_keys_of("source", mention.source), *_keys_of("author", mention.author)}

@@ -319,7 +319,7 @@ def _match(session: Session, result: IngestResult, batch_source: str, posts: Seq
     seen: set[tuple[str, str]] = set()
     out: list[_Candidate] = []
     with compiled.lock:
-        queries, matcher, needs_lang = compiled.queries, compiled.matcher, bool(compiled.lang_queries)
+        queries, matcher = compiled.queries, compiled.matcher
         for index, post in enumerate(posts):
             problem = _problem(post)
             if problem is not None:
@@ -336,12 +336,14 @@ def _match(session: Session, result: IngestResult, batch_source: str, posts: Seq
             seen.add((post_source, remote_id))
             text = clean(post.text)
             lang, detected = language.clean_tag(post.lang), False
-            if lang is None and needs_lang:
-                lang = language.detect(text)
-                detected = lang is not None
-            hits = matcher.match(Post(text=text, lang=lang or "", author=clean(post.author_handle),
-                                      source=post_source, hashtags=tuple(map(clean, post.hashtags)),
-                                      mentions=tuple(map(clean, post.mentions))))
+            # A post without a language gets one here only when a query's answer depends on it (lingua is
+            # the dearest step of a post); a stored mention gets one anyway.
+            hits, matched_lang = matcher.match_detecting(
+                Post(text=text, lang=lang or "", author=clean(post.author_handle), source=post_source,
+                     hashtags=tuple(map(clean, post.hashtags)), mentions=tuple(map(clean, post.mentions))),
+                lambda: language.detect(text))
+            if lang is None and matched_lang:
+                lang, detected = matched_lang, True
             found = [(q, *queries[q][:2]) for q in hits if only is None or queries[q][0] in only]
             if not found:
                 result.unmatched += 1
