@@ -16,19 +16,17 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import multiprocessing
 import os
 import pstats
 import random
-import resource
 import tempfile
 import time
-import traceback
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import inspect, select, text
+
+import scratch as scratch_db  # bench/scratch.py
 
 import socialdesk.models  # noqa: F401  (every mapper, so relationships resolve)
 from socialdesk.channels.models import Channel
@@ -173,6 +171,16 @@ def prepare(url: str, revision: str) -> tuple[Database, list[int]]:
 
     database = Database(url)
     upgrade(database.engine, revision)
+    if revision != "head":  # columns mapped since (nullable or defaulted) so the ORM can load the rows
+        with database.engine.begin() as conn:
+            for table in (Conversation.__table__, InboxItem.__table__):
+                have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in have:
+                        kind = column.type.compile(dialect=conn.dialect)
+                        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind} DEFAULT FALSE"
+                                          if kind.upper().startswith("BOOL") else
+                                          f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
     with database.session() as session:
         conn = session.connection()
         conn.execute(Client.__table__.insert(), [{"name": f"Client {i}", "name_key": f"client {i}"}
@@ -206,46 +214,30 @@ def ingest_pages(database: Database, pages, *, plain: bool) -> int:
     return new
 
 
-def _worker(url: str, pages, plain: bool, out) -> None:
-    database = Database(url)
-    try:
-        out.put(ingest_pages(database, pages, plain=plain))
-    except BaseException:
-        out.put(traceback.format_exc())  # the parent stops with it instead of waiting for a count
-        raise
-    finally:
-        database.dispose()
-
-
 def run(url: str, pages, *, plain: bool, profile: bool, processes: int = 1) -> dict:
     database, _ = prepare(url, "0005" if plain else "head")
     profiler = cProfile.Profile() if profile else None
     started, cpu = time.perf_counter(), time.process_time()
-    children_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     if profiler:
         profiler.enable()
     if processes == 1:
         new = ingest_pages(database, pages, plain=plain)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     else:
         # As several `socialdesk worker` processes sync: each channel's pages in one process, in order.
         database.engine.dispose()
         channels = sorted({c for c, _ in pages})
         share = {c: k % processes for k, c in enumerate(channels)}
-        context = multiprocessing.get_context("fork")
-        out = context.Queue()
-        workers = [context.Process(target=_worker, args=(url, [p for p in pages if share[p[0]] == k], plain, out))
-                   for k in range(processes)]
-        for w in workers:
-            w.start()
-        counts = [out.get() for _ in workers]
-        if failed := [c for c in counts if isinstance(c, str)]:
-            raise SystemExit("a worker process failed:\n" + failed[0])
+
+        def work(db, mine):
+            try:
+                return ingest_pages(db, mine, plain=plain)
+            finally:
+                db.dispose()
+
+        elapsed, cpu, counts = scratch_db.in_processes(
+            lambda: Database(url), work, [[p for p in pages if share[p[0]] == k] for k in range(processes)])
         new = sum(counts)
-        for w in workers:
-            w.join()
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu += (after.ru_utime + after.ru_stime) - (children_cpu.ru_utime + children_cpu.ru_stime)
     if profiler:
         profiler.disable()
         out = io.StringIO()
@@ -267,25 +259,6 @@ def run(url: str, pages, *, plain: bool, profile: bool, processes: int = 1) -> d
     entries = sum(len(e) for _, e in pages)
     return {"new": new, "entries": entries, "seconds": elapsed, "items_per_s": new / elapsed,
             "entries_per_s": entries / elapsed, "cpu": cpu, "rows": (items, conversations)}
-
-
-def scratch(postgres: bool, tmp: Path, tag: str):
-    if not postgres:
-        return f"sqlite:///{tmp}/{tag}.db", None
-    admin_url = os.environ.get("SOCIALDESK_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
-    name = f"bench_inbox_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    return admin_url.rsplit("/", 1)[0] + f"/{name}", (admin, name)
-
-
-def drop(handle) -> None:
-    if handle is not None:
-        admin, name = handle
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def main() -> None:
@@ -310,12 +283,12 @@ def main() -> None:
         for side in ("plain", "fast"):
             if args.only and args.only != side:
                 continue
-            url, handle = scratch(args.postgres, Path(tmp), side)
+            url, handle = scratch_db.scratch(args.postgres, Path(tmp), side, "bench_inbox")
             try:
                 results[side] = run(url, pages, plain=side == "plain", profile=args.profile,
                                     processes=1 if side == "plain" else args.processes)
             finally:
-                drop(handle)
+                scratch_db.drop(handle)
             r = results[side]
             print(f"  {side:5} {r['new']} new of {r['entries']} entries in {r['seconds']:.1f} s", flush=True)
     store = "PostgreSQL" if args.postgres else "SQLite"

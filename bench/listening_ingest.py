@@ -16,7 +16,7 @@ stream (the Matcher, measured separately), and what is left for storage. Both ru
 database with the same queries; their stored mentions, matches, duplicates and copy counts must agree.
 
 Run: .venv/bin/python bench/listening_ingest.py [--posts 20000] [--plain-posts 4000] [--share 0.25]
-     [--batch 1000] [--queries 10000] [--postgres] [--profile]
+     [--batch 1000] [--queries 10000] [--postgres] [--profile] [--processes N]
 Target (issue): 10,000 mentions/s with de-duplication.
 """
 
@@ -34,10 +34,11 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import func, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Task queues (crisis detection is queued after each batch) go to a throwaway data folder.
@@ -45,6 +46,7 @@ if "SOCIALDESK_DATA_DIR" not in os.environ:
     os.environ["SOCIALDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-listening-")
     atexit.register(shutil.rmtree, os.environ["SOCIALDESK_DATA_DIR"], True)
 import listening_match as world_gen  # noqa: E402
+import scratch as scratch_db  # noqa: E402
 
 import socialdesk.models  # noqa: E402,F401  (every mapper)
 from socialdesk.clients.models import Client  # noqa: E402
@@ -161,25 +163,6 @@ def plain_ingest(session, compiled, posts) -> tuple[int, int]:
 
 # -- running ---------------------------------------------------------------------------------------
 
-def scratch(postgres: bool, tmp: Path, tag: str):
-    if not postgres:
-        return f"sqlite:///{tmp}/{tag}.db", None
-    admin_url = os.environ.get("SOCIALDESK_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
-    name = f"bench_listening_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    return admin_url.rsplit("/", 1)[0] + f"/{name}", (admin, name)
-
-
-def drop(handle) -> None:
-    if handle is not None:
-        admin, name = handle
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def seed_queries(database: Database, queries) -> None:
     clients = sorted({c for c, _, _ in queries})
     with database.session() as s:
@@ -206,7 +189,30 @@ def stored_rows(database: Database) -> dict:
         }
 
 
-def run(side: str, url: str, queries, stream, batch: int, profile: bool) -> dict:
+def by_source(stream, processes: int) -> list[list[IncomingMention]]:
+    """The stream shared out by source, as one ingester per source in several worker processes would take it
+    (the largest sources first, each to the least loaded process; in order within a process)."""
+    sizes = Counter(post.source for post in stream)
+    loads, home = [0] * processes, {}
+    for source, size in sizes.most_common():
+        k = loads.index(min(loads))
+        home[source], loads[k] = k, loads[k] + size
+    return [[post for post in stream if home[post.source] == k] for k in range(processes)]
+
+
+def ingest_batches(database: Database, posts, batch: int) -> tuple[int, int]:
+    stored = duplicates = 0
+    for offset in range(0, len(posts), batch):
+        part = posts[offset:offset + batch]
+        with database.session() as s:  # as the firehose consumer does: the CPU work before the write lock
+            prepared = listening.prepare(session=s, source="bench", posts=part)
+        with database.session(write=True) as s:
+            result = listening.ingest(session=s, source="bench", posts=part, prepared=prepared)
+            stored, duplicates = stored + result.stored, duplicates + result.duplicates
+    return stored, duplicates
+
+
+def run(side: str, url: str, queries, stream, batch: int, profile: bool, processes: int = 1) -> dict:
     database = Database(url)
     database.migrate()
     seed_queries(database, queries)
@@ -215,19 +221,31 @@ def run(side: str, url: str, queries, stream, batch: int, profile: bool) -> dict
         compiled = listening.compiled_queries(s)
         compile_s = time.perf_counter() - started
     listening._sentiment.cache_clear()
+    if processes > 1:  # each forked process has the compiled queries already, as a running worker would
+        database.engine.dispose()
+
+        def work(db, posts):
+            try:
+                return ingest_batches(db, posts, batch)
+            finally:
+                db.dispose()
+
+        elapsed, cpu, counts = scratch_db.in_processes(lambda: Database(url), work, by_source(stream, processes))
+        rows = stored_rows(database)
+        database.dispose()
+        return {"posts": len(stream), "stored": sum(c[0] for c in counts), "duplicates": sum(c[1] for c in counts),
+                "seconds": elapsed, "cpu": cpu, "compile": compile_s, "rows": rows}
     profiler = cProfile.Profile() if profile else None
     stored = duplicates = 0
     start, cpu = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
-    for offset in range(0, len(stream), batch):
-        posts = stream[offset:offset + batch]
-        with database.session(write=True) as s:
-            if side == "fast":
-                result = listening.ingest(session=s, source="bench", posts=posts)
-                stored, duplicates = stored + result.stored, duplicates + result.duplicates
-            else:
-                got = plain_ingest(s, compiled, posts)
+    if side == "fast":
+        stored, duplicates = ingest_batches(database, stream, batch)
+    else:
+        for offset in range(0, len(stream), batch):
+            with database.session(write=True) as s:
+                got = plain_ingest(s, compiled, stream[offset:offset + batch])
                 stored, duplicates = stored + got[0], duplicates + got[1]
     if profiler:
         profiler.disable()
@@ -261,6 +279,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL (SOCIALDESK_TEST_POSTGRES_URL) not SQLite")
     parser.add_argument("--profile", action="store_true", help="profile the fast run")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="also run the fast ingest in this many processes, the sources shared out among them")
     args = parser.parse_args()
     load_start = os.getloadavg()
     world = world_gen.World(args.seed)
@@ -275,19 +295,24 @@ def main() -> None:
     match_wall, match_cpu = matching_alone(queries, stream)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for side, posts in (("fast", stream), ("plain", stream[:args.plain_posts])):
-            url, handle = scratch(args.postgres, Path(tmp), side)
+        sides = [("fast", stream, 1), ("plain", stream[:args.plain_posts], 1)]
+        if args.processes > 1:
+            sides.insert(1, (f"fast, {args.processes} processes", stream, args.processes))
+        for side, posts, processes in sides:
+            url, handle = scratch_db.scratch(args.postgres, Path(tmp), side.replace(", ", "_").replace(" ", "_"),
+                                             "bench_listening")
             try:
-                results[side] = run(side, url, queries, posts, args.batch, args.profile and side == "fast")
+                results[side] = run(side.partition(",")[0], url, queries, posts, args.batch,
+                                    args.profile and side == "fast", processes)
             finally:
-                drop(handle)
+                scratch_db.drop(handle)
     check = {}
     with tempfile.TemporaryDirectory() as tmp:  # the fast ingest on the plain run's posts, to compare rows
-        url, handle = scratch(args.postgres, Path(tmp), "check")
+        url, handle = scratch_db.scratch(args.postgres, Path(tmp), "check", "bench_listening")
         try:
             check = run("fast", url, queries, stream[:args.plain_posts], args.batch, False)["rows"]
         finally:
-            drop(handle)
+            scratch_db.drop(handle)
     load_end = os.getloadavg()
     print(f"load average {load_end[0]:.1f} / {load_end[1]:.1f} / {load_end[2]:.1f} at end\n")
     print(f"matching alone ({len(stream):,} posts): {len(stream) / match_wall:,.0f} posts/s wall, "
@@ -309,6 +334,13 @@ def main() -> None:
     rows = results["fast"]["rows"]
     counted = rows["duplicates (mention, client)"] == rows["copies counted on leaders"]
     print(f"every duplicate counted once on its leader: {'yes' if counted else 'NO'}")
+    if args.processes > 1:
+        side = f"fast, {args.processes} processes"
+        parallel = results[side]["rows"]
+        print(f"{side} rows: {parallel} -> mentions and matches "
+              f"{'the same' if all(parallel[k] == rows[k] for k in ('mentions', 'matches')) else 'DIFFERENT'}; "
+              "near duplicates of another process's source may be taken as leaders when both arrive together")
+        same = same and all(parallel[k] == rows[k] for k in ("mentions", "matches"))
     if not same or not counted:
         sys.exit(1)
 

@@ -318,3 +318,25 @@ def test_source_state_keeps_cursor_error_and_report(session, two):
     assert again.last_report.startswith("2 received, 1 stored")
     listening.record_run(session=session, source=src, error="connection refused\x00")
     assert src.last_error == "connection refused" and src.last_error_at is not None
+
+
+def test_a_batch_prepared_before_the_write_transaction_is_stored_as_ingest_stores_it(session, two):
+    """prepare() does the matching and scoring and writes nothing; ingest(prepared=...) then stores it."""
+    a, b = two
+    query(session, a, "acme AND lang:fr")
+    query(session, b, "acme OR globex")
+    batch = [post("acme ouvre une boutique à Lyon, venez nombreux ce samedi"),
+             post("globex is terrible, my order never came", lang="en"),
+             post("nothing to see here", lang="en")]
+    before = session.scalar(select(func.count()).select_from(Mention))
+    prepared = listening.prepare(session=session, source="bluesky", posts=batch)
+    assert session.scalar(select(func.count()).select_from(Mention)) == before and not session.new
+    assert [(c.post.remote_id, c.lang, c.label) for c in prepared.candidates] == [
+        (batch[0].remote_id, "fr", prepared.candidates[0].label), (batch[1].remote_id, "en", "negative")]
+    result = listening.ingest(session=session, source="bluesky", posts=batch, prepared=prepared)
+    assert (result.stored, result.unmatched, result.outcomes) == (2, 1, ["stored", "stored", "unmatched"])
+    rows = {m.remote_id: m for m in session.scalars(select(Mention).where(Mention.source == "bluesky"))}
+    assert (rows[batch[0].remote_id].lang, rows[batch[0].remote_id].lang_detected) == ("fr", True)
+    assert rows[batch[1].remote_id].sentiment == "negative" and rows[batch[1].remote_id].dup_key is not None
+    assert {(m.client_id) for m in session.scalars(select(MentionMatch).where(
+        MentionMatch.mention_id == rows[batch[0].remote_id].id))} == {a, b}

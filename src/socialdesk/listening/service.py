@@ -262,6 +262,8 @@ class _Candidate:
     hits: list[tuple[int, int, str]]  # (query id, client id, topic)
     mention_id: int | None = None
     dup_key: int | None = None
+    score: float = 0.0
+    label: str = ""
     duplicate_for: set[int] = field(default_factory=set)  # clients that already have its group
     leads: dict[int, int] = field(default_factory=dict)  # client -> copies counted on it in this batch
 
@@ -293,13 +295,39 @@ def _problem(post: IncomingMention) -> str | None:
     return None
 
 
-def ingest(*, session: Session, source: str, posts: Sequence[IncomingMention],
-           client_ids: Collection[int] | None = None) -> IngestResult:
-    """Match the posts against every client's enabled queries (only ``client_ids``' when given) and store
-    those that match at least one, with their matches. Posts that match nothing are not stored."""
+@dataclass
+class Prepared:
+    """A batch checked, matched and scored: what ``ingest`` stores."""
+
+    result: IngestResult
+    candidates: list[_Candidate]
+
+
+def prepare(*, session: Session, source: str, posts: Sequence[IncomingMention],
+            client_ids: Collection[int] | None = None) -> Prepared:
+    """The work of ``ingest`` that writes nothing: checks, matching, language, sentiment, duplicate keys.
+    It reads only the queries, so an ingester runs it before its write transaction (on SQLite, several
+    processes then match side by side and take turns only to store)."""
     result = IngestResult(received=len(posts), outcomes=[""] * len(posts))
     batch_source = clean(source).strip().lower()[:40]
     candidates = _match(session, result, batch_source, posts, None if client_ids is None else set(client_ids))
+    for c in candidates:
+        if c.lang is None and not c.detected:
+            c.lang = language.detect(c.text)
+            c.detected = c.lang is not None
+        c.score, c.label = _sentiment(c.text[:sentiment_model.MAX_SCORED])
+        c.dup_key = dedup.dup_key(c.text, c.post.author_handle)
+    return Prepared(result, candidates)
+
+
+def ingest(*, session: Session, source: str, posts: Sequence[IncomingMention],
+           client_ids: Collection[int] | None = None, prepared: Prepared | None = None) -> IngestResult:
+    """Match the posts against every client's enabled queries (only ``client_ids``' when given) and store
+    those that match at least one, with their matches. Posts that match nothing are not stored.
+    ``prepared``: what ``prepare`` gave for these posts, when it ran before the write transaction."""
+    if prepared is None:
+        prepared = prepare(session=session, source=source, posts=posts, client_ids=client_ids)
+    result, candidates = prepared.result, prepared.candidates
     if not candidates:
         return result
     fresh = _attach_existing(session, result, candidates)
@@ -389,8 +417,6 @@ def _group_duplicates(session: Session, candidates: list[_Candidate]) -> dict[tu
     """Mark each candidate a duplicate for the clients that have its group within the window, else a leader
     for them. Returns the copies to add to stored leaders: (mention id, client id) -> count."""
     bumps: dict[tuple[int, int], int] = defaultdict(int)
-    for c in candidates:
-        c.dup_key = dedup.dup_key(c.text, c.post.author_handle)
     keys = list({c.dup_key for c in candidates if c.dup_key is not None})
     if not keys:
         return bumps
@@ -435,18 +461,14 @@ def _store(session: Session, result: IngestResult, candidates: list[_Candidate],
     rows = []
     for c in new:
         post = c.post
-        if c.lang is None and not c.detected:
-            c.lang = language.detect(c.text)
-            c.detected = c.lang is not None
-        score, label = _sentiment(c.text[:sentiment_model.MAX_SCORED])
         clipped = len(c.text) > MAX_TEXT
         result.clipped += clipped
         rows.append({
             "source": c.source, "remote_id": c.remote_id, "url": clean(post.url)[:1000],
             "author_handle": clean(post.author_handle)[:320], "author_name": clean(post.author_name)[:300],
             "author_followers": post.author_followers, "text": c.text[:MAX_TEXT], "text_length": len(c.text),
-            "clipped": clipped, "lang": c.lang, "lang_detected": c.detected, "sentiment_score": score,
-            "sentiment": label, "hashtags": [clean(t)[:100] for t in post.hashtags[:50]],
+            "clipped": clipped, "lang": c.lang, "lang_detected": c.detected, "sentiment_score": c.score,
+            "sentiment": c.label, "hashtags": [clean(t)[:100] for t in post.hashtags[:50]],
             "mentions": [clean(m)[:320] for m in post.mentions[:50]], "dup_key": c.dup_key,
             "created_at": post.created_at, "ingested_at": ingested_at,
         })

@@ -192,11 +192,16 @@ def stream_consumer(*, database: Database, source_id: int, settings: Settings, *
         return int(cursor) if cursor and cursor.isdigit() else None
 
     def store(posts: list[IncomingMention], deleted: list[str], cursor: int | None, progress) -> None:
+        prepared = None
+        if posts:  # matching and scoring before the write transaction: other writers need not wait on them
+            with database.session() as session:
+                prepared = listening_service.prepare(session=session, source=jetstream.KIND, posts=posts)
         with database.session(write=True) as session:
             source = session.get(ListeningSource, source_id)
             if source is None:
                 return
-            result = listening_service.ingest(session=session, source=jetstream.KIND, posts=posts) if posts else None
+            result = listening_service.ingest(session=session, source=jetstream.KIND, posts=posts,
+                                              prepared=prepared) if posts else None
             forgotten = forget_posts(session=session, source=jetstream.KIND, remote_ids=deleted) if deleted else 0
             if cursor is not None:
                 old = int(source.cursor) if source.cursor and source.cursor.isdigit() else 0
