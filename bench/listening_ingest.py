@@ -7,8 +7,12 @@ topics; its few NOT-only queries, which match nearly every post, are left out). 
 that ``--share`` of the posts match at least one query (a firehose is mostly noise); about 10% of the
 matching posts are retweets of an earlier one ("RT @author: ..."), 3% of all posts are exact repeats of
 an earlier post (same source and remote id), 5% carry no language (lingua decides, before matching
-since queries filter on lang:). Batches of
-``--batch`` posts, one unit of work each, as an ingester would hand them over.
+when a candidate query's lang: filter changes its answer, else only for the posts stored). Batches of
+``--batch`` posts, one unit of work each, as an ingester would hand them over: prepared (matched and
+scored) in a read transaction, then stored in a write transaction, as the firehose consumer does.
+``--processes N`` adds a run with the sources shared out among N forked processes (one ingester per
+source in several `socialdesk worker` processes); its wall-clock time starts once every process is
+ready, and its mentions and matches must equal the one-process run's.
 
 Printed per run: incoming posts/s and stored mentions/s (wall and per CPU-second of this process; the
 machine is shared, so the load average is printed too), the time matching alone takes on the same
