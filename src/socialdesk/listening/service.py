@@ -31,7 +31,7 @@ from socialdesk.listening import dedup, language
 from socialdesk.listening.matcher import Matcher
 from socialdesk.listening.mention import Mention as Post
 from socialdesk.listening.models import ListeningQuery, ListeningSource, ListeningState, Mention, MentionMatch
-from socialdesk.listening.query import And, Field, Near, Node, Not, Or, QuerySyntaxError, parse
+from socialdesk.listening.query import And, Field, Node, Not, Or, QuerySyntaxError, parse
 from socialdesk.listening.schemas import QueryIn, QueryPatch, Sentiment, Topic
 
 log = logging.getLogger(__name__)
