@@ -58,9 +58,10 @@ from socialdesk.db import Database  # noqa: E402
 from socialdesk.inbox import sentiment as sentiment_model  # noqa: E402
 from socialdesk.listening import dedup, language  # noqa: E402
 from socialdesk.listening import service as listening  # noqa: E402
-from socialdesk.listening.matcher import Matcher  # noqa: E402
+from socialdesk.listening.matcher import Matcher, field_values  # noqa: E402
 from socialdesk.listening.mention import Mention as Post  # noqa: E402
 from socialdesk.listening.models import ListeningQuery, ListeningState, Mention, MentionMatch  # noqa: E402
+from socialdesk.listening.query import parse  # noqa: E402
 from socialdesk.listening.service import IncomingMention  # noqa: E402
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
@@ -110,7 +111,7 @@ def make_stream(world, queries, posts: int, share: float, seed: int) -> list[Inc
 
 # -- the plain approach: one ORM object per row, one query per check -------------------------------
 
-def plain_ingest(session, compiled, posts) -> tuple[int, int]:
+def plain_ingest(session, compiled, posts, detect_first: bool) -> tuple[int, int]:
     """Same decisions as listening.service.ingest, row by row with the ORM (uncached VADER, one SELECT per
     repeat check and per client's group leader, a flush per mention). Returns (stored, duplicates)."""
     stored = duplicates = 0
@@ -119,7 +120,7 @@ def plain_ingest(session, compiled, posts) -> tuple[int, int]:
         text_ = listening.clean(post.text)
         lang = language.clean_tag(post.lang)
         detected = False
-        if lang is None and compiled.lang_queries:
+        if lang is None and detect_first:  # some query filters on lang:
             lang = language.detect(text_)
             detected = lang is not None
         hits = compiled.matcher.match(Post(text=text_, lang=lang or "", author=post.author_handle, source=source))
@@ -239,6 +240,7 @@ def run(side: str, url: str, queries, stream, batch: int, profile: bool, process
         database.dispose()
         return {"posts": len(stream), "stored": sum(c[0] for c in counts), "duplicates": sum(c[1] for c in counts),
                 "seconds": elapsed, "cpu": cpu, "compile": compile_s, "rows": rows}
+    detect_first = any(field_values(parse(q), "lang") for _, _, q in queries)
     profiler = cProfile.Profile() if profile else None
     stored = duplicates = 0
     start, cpu = time.perf_counter(), time.process_time()
@@ -249,7 +251,7 @@ def run(side: str, url: str, queries, stream, batch: int, profile: bool, process
     else:
         for offset in range(0, len(stream), batch):
             with database.session(write=True) as s:
-                got = plain_ingest(s, compiled, stream[offset:offset + batch])
+                got = plain_ingest(s, compiled, stream[offset:offset + batch], detect_first)
                 stored, duplicates = stored + got[0], duplicates + got[1]
     if profiler:
         profiler.disable()

@@ -13,9 +13,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
-from typing import Callable
-
 from dataclasses import replace
+from typing import Callable
 
 from socialdesk.listening.mention import MAX_TEXT_CHARS, Mention, field_key, field_keys, lang_keys
 from socialdesk.listening.query import (

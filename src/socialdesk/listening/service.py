@@ -31,7 +31,7 @@ from socialdesk.listening import dedup, language
 from socialdesk.listening.matcher import Matcher
 from socialdesk.listening.mention import Mention as Post
 from socialdesk.listening.models import ListeningQuery, ListeningSource, ListeningState, Mention, MentionMatch
-from socialdesk.listening.query import And, Field, Node, Not, Or, QuerySyntaxError, parse
+from socialdesk.listening.query import Node, QuerySyntaxError, parse
 from socialdesk.listening.schemas import QueryIn, QueryPatch, Sentiment, Topic
 
 log = logging.getLogger(__name__)
@@ -132,16 +132,6 @@ def _queries_changed(session: Session) -> None:
 # --- the compiled matcher, one per database and process -----------------------------------------
 
 
-def _uses_lang(node: Node) -> bool:
-    if isinstance(node, Field):
-        return node.name == "lang"
-    if isinstance(node, Not):
-        return _uses_lang(node.child)
-    if isinstance(node, (And, Or)):
-        return any(map(_uses_lang, node.children))
-    return False
-
-
 class CompiledQueries:
     """Every enabled query of one database in one Matcher, and what each query id stands for.
 
@@ -153,7 +143,6 @@ class CompiledQueries:
         self.version: str | None = None
         self.matcher = Matcher()
         self.queries: dict[int, tuple[int, str, str]] = {}  # id -> (client id, topic, text)
-        self.lang_queries: set[int] = set()  # queries with a lang: filter (posts need a language first)
         self.lock = threading.Lock()
 
     def refresh(self, session: Session, version: str) -> None:
@@ -163,19 +152,16 @@ class CompiledQueries:
         with self.lock:
             for query_id in [q for q in self.queries if q not in wanted]:
                 self.matcher.remove(query_id)
-                self.lang_queries.discard(query_id)
             kept: dict[int, tuple[int, str, str]] = {}
             for query_id, (client_id, topic, text) in wanted.items():
                 old = self.queries.get(query_id)
                 if old is None or old[2] != text:
                     try:
-                        node = self.matcher.add(query_id, text)
+                        self.matcher.add(query_id, text)
                     except QuerySyntaxError as exc:  # stored before the grammar changed: skipped, and said
                         log.warning("listening query %s is not valid any more and is skipped: %s", query_id, exc)
                         self.matcher.remove(query_id)
-                        self.lang_queries.discard(query_id)
                         continue
-                    (self.lang_queries.add if _uses_lang(node) else self.lang_queries.discard)(query_id)
                 kept[query_id] = (client_id, topic, text)
             self.queries = kept
             self.version = version
