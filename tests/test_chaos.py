@@ -41,6 +41,7 @@ from socialdesk.vault import service as vault_service
 from socialdesk.vault.service import Vault
 
 POSTS, WORKERS, SPREAD_SECONDS, LEASE_SECONDS = 1000, 3, 60, 15
+NETWORK_TIMEOUT_SECONDS = 5  # below FAULTS' hang_seconds: a hanging call is one the worker gives up on
 DEADLINE_SECONDS = 600  # a loaded machine (the whole suite on 2 cores) needs the time for the last back-offs
 FAULTS = dict(error=0.06, rate_limit=0.04, hang=0.01, lost_answer=0.05, hang_seconds=8)
 SOCIALDESK = str(Path(sys.executable).with_name("socialdesk"))
@@ -117,7 +118,8 @@ def test_every_post_is_published_exactly_once_under_kills_and_faults(store, tmp_
     run = new_marker()
     with ExitStack() as stack:
         env = {**os.environ, **_store(store, stack, tmp_path), "SOCIALDESK_DATA_DIR": str(tmp_path / "data"),
-               "SOCIALDESK_PUBLISH_LEASE_SECONDS": str(LEASE_SECONDS), "SOCIALDESK_ALLOW_PRIVATE_URLS": "true"}
+               "SOCIALDESK_PUBLISH_LEASE_SECONDS": str(LEASE_SECONDS), "SOCIALDESK_ALLOW_PRIVATE_URLS": "true",
+               "SOCIALDESK_NETWORK_TIMEOUT_SECONDS": str(NETWORK_TIMEOUT_SECONDS)}
         settings = Settings(data_dir=tmp_path / "data", database_url=env["SOCIALDESK_DATABASE_URL"])
         database = Database(settings.resolved_database_url)
         stack.callback(database.dispose)

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     allow_private_urls: bool = Field(
         default=False, description="Let user-given server URLs point at private/loopback addresses"
     )
+    network_timeout_seconds: float = Field(
+        default=15.0, gt=0, le=300, description="How long one call to a social network may take before it gives up"
+    )
     publish_lease_seconds: float = Field(
         default=60.0, ge=5, description="How long a worker's claim on a due post lasts before another may take over"
     )

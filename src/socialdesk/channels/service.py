@@ -24,6 +24,7 @@ from socialdesk.channels.schemas import (
     XChannelIn,
     credentials_of,
 )
+from socialdesk.config import get_settings
 from socialdesk.db import utcnow
 from socialdesk.kit import children
 from socialdesk.kit.errors import InvalidInput, NotFound, RateLimited
@@ -53,7 +54,7 @@ def adapter_for(network: str) -> NetworkAdapter:
 @functools.cache
 def _adapter(network: ChannelNetwork) -> NetworkAdapter:
     module, _, name = ADAPTERS[network].partition(":")
-    return getattr(importlib.import_module(module), name)()
+    return getattr(importlib.import_module(module), name)(timeout=get_settings().network_timeout_seconds)
 
 
 def list_for(*, session: Session, client_id: int) -> list[Channel]:

@@ -165,7 +165,7 @@ class NetworkAdapter(Protocol):
         ...
 
 
-TIMEOUT_SECONDS = 5.0  # every call to a network gives up after this long
+TIMEOUT_SECONDS = 15.0  # every call to a network gives up after this long (SOCIALDESK_NETWORK_TIMEOUT_SECONDS)
 
 
 def count(value) -> int | None:
