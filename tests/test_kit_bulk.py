@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from socialdesk.kit import bulk
 from socialdesk.listening.models import Mention
@@ -56,3 +58,23 @@ def test_update_rows_writes_each_row_its_own_values(session):
                      ("text", "created_at"))
     stored = {r: (t, at) for r, t, at in session.execute(select(Mention.remote_id, Mention.text, Mention.created_at))}
     assert stored == {"a": ("first", later), "b": ("acme", T0), "c": ("third", T0)}
+
+
+def test_rows_are_stored_as_sqlalchemy_itself_stores_them(session):
+    """Each value goes through its column type as an ORM insert would send it (datetimes as the same text
+    on SQLite, JSON, booleans), so comparisons and ordering in queries see no difference."""
+    later = T0 + timedelta(minutes=5, microseconds=7)
+    session.execute(Mention.__table__.insert(), [{**rows("orm")[0], "created_at": later, "clipped": True}])
+    bulk.insert_rows(session, Mention.__table__, [{**rows("bulk")[0], "created_at": later, "clipped": True}])
+    raw = text("SELECT remote_id, created_at, hashtags, clipped FROM listening_mentions ORDER BY remote_id")
+    (b, *bulk_values), (o, *orm_values) = session.execute(raw).all()
+    assert (b, o) == ("bulk", "orm") and bulk_values == orm_values
+    between = select(Mention.remote_id).where(Mention.created_at > T0 + timedelta(minutes=5),
+                                               Mention.created_at < T0 + timedelta(minutes=6))
+    assert sorted(session.scalars(between)) == ["bulk", "orm"]
+
+
+def test_skipping_conflicts_skips_only_rows_already_there_not_broken_ones(session):
+    bulk.insert_rows(session, Mention.__table__, rows("1"), skip_conflicts=True)
+    with pytest.raises(IntegrityError):  # a missing text is an error, not a row quietly left out
+        bulk.insert_rows(session, Mention.__table__, [{**rows("2")[0], "text": None}], skip_conflicts=True)

@@ -4,6 +4,8 @@ counted per client, hostile text stored safely, languages, the compiled-query ca
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -340,3 +342,49 @@ def test_a_batch_prepared_before_the_write_transaction_is_stored_as_ingest_store
     assert rows[batch[1].remote_id].sentiment == "negative" and rows[batch[1].remote_id].dup_key is not None
     assert {(m.client_id) for m in session.scalars(select(MentionMatch).where(
         MentionMatch.mention_id == rows[batch[0].remote_id].id))} == {a, b}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_two_ingests_bumping_the_same_leaders_lock_them_in_one_order(database, session, two):
+    """An ingest adds copies to stored group leaders in key order, whatever order its copies came in: two
+    ingests bumping the same leaders (worker processes reading different sources) cannot deadlock. Here
+    another transaction holds the first leader; the ingest waits for it holding nothing, so the other
+    transaction can still take the second leader (in arrival order the ingest would hold it: deadlock)."""
+    a, _ = two
+    query(session, a, "acme")
+    first, second = "Acme opens a shop in Lyon this spring", "Acme recalls the blue kettle, check yours"
+    listening.ingest(session=session, source="x", posts=[post(first, rid="L1", at=T0, author_handle="ann"),
+                                                         post(second, rid="L2", at=T0, author_handle="ben")])
+    session.commit()
+    leaders = dict(session.execute(select(Mention.remote_id, Mention.id)).all())
+    copy_of = {"L1": f"RT @ann: {first}", "L2": f"RT @ben: {second}"}
+    low, high = sorted(leaders, key=leaders.get)
+    copies = [post(copy_of[high], rid="c-high", at=T0 + timedelta(minutes=1)),  # the later leader's copy first
+              post(copy_of[low], rid="c-low", at=T0 + timedelta(minutes=2))]
+    with database.session() as other:
+        other.execute(text("SELECT 1 FROM listening_matches WHERE mention_id = :m FOR UPDATE"), {"m": leaders[low]})
+        outcome: list = []
+
+        def ingest():
+            with database.session(write=True) as s:
+                outcome.append(listening.ingest(session=s, source="x", posts=copies).outcomes)
+
+        worker = threading.Thread(target=ingest)
+        worker.start()
+        waiting = 0
+        for _ in range(500):  # until the ingest waits on a lock
+            with database.session() as s:
+                waiting = s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                        "AND datname = current_database()"))
+            if waiting:
+                break
+            time.sleep(0.01)
+        assert waiting == 1
+        other.execute(text("SELECT 1 FROM listening_matches WHERE mention_id = :m FOR UPDATE NOWAIT"),
+                      {"m": leaders[high]})  # free: the ingest took nothing before the first leader
+    worker.join(10)
+    assert outcome == [["duplicate", "duplicate"]]
+    session.expire_all()
+    counts = dict(session.execute(select(MentionMatch.mention_id, MentionMatch.dup_count)).all())
+    assert {m: counts[m] for m in leaders.values()} == {leaders["L1"]: 1, leaders["L2"]: 1}

@@ -63,9 +63,11 @@ def ingest(*, session: Session, channel: Channel, entries: Sequence[InboxEntry])
         return 0
     ids = list({e.remote_id for e in entries})
     seen = set()
-    for start in range(0, len(ids), 500):
-        seen |= set(session.scalars(select(InboxItem.remote_id).where(
-            InboxItem.channel_id == channel.id, bulk.any_of(session, InboxItem.remote_id, ids[start:start + 500]))))
+    with bulk.custom_plans(session):
+        for start in range(0, len(ids), 500):
+            seen |= set(session.scalars(select(InboxItem.remote_id).where(
+                InboxItem.channel_id == channel.id,
+                bulk.any_of(session, InboxItem.remote_id, ids[start:start + 500]))))
     fresh: dict[str, InboxEntry] = {}
     for entry in entries:
         if entry.remote_id not in seen and entry.remote_id not in fresh:
@@ -73,8 +75,9 @@ def ingest(*, session: Session, channel: Channel, entries: Sequence[InboxEntry])
     if not fresh:
         return 0
     roots = {e.thread_root or e.in_reply_to or e.remote_id for e in fresh.values()}
-    conversations = {c.root_remote_id: c for c in session.scalars(select(Conversation).where(
-        Conversation.channel_id == channel.id, bulk.any_of(session, Conversation.root_remote_id, list(roots))))}
+    with bulk.custom_plans(session):
+        conversations = {c.root_remote_id: c for c in session.scalars(select(Conversation).where(
+            Conversation.channel_id == channel.id, bulk.any_of(session, Conversation.root_remote_id, list(roots))))}
     known = list(conversations.values())
     rules = sla.settings_for(session, channel.client_id)
     hours = sla.hours_for(session, channel.client_id)  # office hours once per batch

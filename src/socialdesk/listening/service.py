@@ -316,10 +316,11 @@ def ingest(*, session: Session, source: str, posts: Sequence[IncomingMention],
     result, candidates = prepared.result, prepared.candidates
     if not candidates:
         return result
-    fresh = _attach_existing(session, result, candidates)
-    if not fresh:
-        return result
-    bumps = _group_duplicates(session, fresh)
+    with bulk.custom_plans(session):
+        fresh = _attach_existing(session, result, candidates)
+        if not fresh:
+            return result
+        bumps = _group_duplicates(session, fresh)
     _store(session, result, fresh, bumps)
     from socialdesk.crisis import tasks as crisis_tasks  # crisis detection reads these tables
 
@@ -485,11 +486,11 @@ def _store(session: Session, result: IngestResult, candidates: list[_Candidate],
     if match_rows:
         bulk.insert_rows(session, MentionMatch.__table__, match_rows, skip_conflicts=True)
         result.matches += len(match_rows)
-    if bumps:
+    if bumps:  # in key order: two ingests bumping the same leaders lock them in the same order (no deadlock)
         table = MentionMatch.__table__
         session.execute(update(table).where(table.c.mention_id == bindparam("m"), table.c.client_id == bindparam("c"))
                         .values(dup_count=table.c.dup_count + bindparam("n")),
-                        [{"m": m, "c": c, "n": n} for (m, c), n in bumps.items()])
+                        [{"m": m, "c": c, "n": n} for (m, c), n in sorted(bumps.items())])
 
 
 # --- reading -----------------------------------------------------------------------------------
