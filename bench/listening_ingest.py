@@ -12,7 +12,8 @@ when a candidate query's lang: filter changes its answer, else only for the post
 scored) in a read transaction, then stored in a write transaction, as the firehose consumer does.
 ``--processes N`` adds a run with the sources shared out among N forked processes (one ingester per
 source in several `socialdesk worker` processes); its wall-clock time starts once every process is
-ready, and its mentions and matches must equal the one-process run's.
+ready, and its mentions and matches must equal the one-process run's. Storage alone: every batch prepared
+first (untimed), then only the write transactions timed, in one process and in ``--processes``.
 
 Printed per run: incoming posts/s and stored mentions/s (wall and per CPU-second of this process; the
 machine is shared, so the load average is printed too), the time matching alone takes on the same
