@@ -287,3 +287,40 @@ def test_the_crisis_pages_show_the_alert_escaped_and_run_the_room(api, world, da
     assert closed.status_code == 303
     final = api("analyst", "get", room_url).text
     assert "Post-mortem" in final and "Refunds sent, calm again" in final and "<polyline" in final
+
+
+def test_the_director_edits_a_client_s_playbook_on_its_page(api, world):
+    page = f"/clients/{world.a_id}/crisis/playbooks/trolls"
+    shown = api("director", "get", page)
+    first = DEFAULTS[CrisisType.TROLLS]["steps"][0]
+    assert shown.status_code == 200 and "The built-in playbook" in shown.text
+    assert f'{first["owner_role"].replace("_", " ")}: {first["title"]}' in shown.text  # the form holds it as text
+    assert f'href="/clients/{world.a_id}/crisis/playbooks/trolls"' in api("director", "get",
+                                                                          f"/clients/{world.a_id}/crisis").text
+    form = {"name": "Alpha trolls", "summary": "Do not feed them.",
+            "steps": "community manager: Screenshot <script>alert(1)</script> everything\n\n"
+                     "Director: Decide whether to answer once",
+            "statements": "Facts\nThe facts about {client} are here.\n---\nLater\nWe will say more on {date}."}
+    wrong_role = api("director", "post", page, data={**form, "steps": "community manager: ok\nclient approver: no"})
+    assert wrong_role.status_code == 422 and "Steps: line 2:" in wrong_role.text and "client approver: no" in wrong_role.text
+    no_colon = api("director", "post", page, data={**form, "steps": "Screenshot everything"})
+    assert no_colon.status_code == 422 and "line 1 needs the owner" in no_colon.text
+    assert api("manager", "post", page, data=form).status_code == 403
+    assert "<form method=\"post\" action=\"" + page not in api("manager", "get", page).text  # read only
+
+    saved = api("director", "post", page, data=form, follow_redirects=False)
+    assert saved.status_code == 303
+    books = {p["type"]: p for p in api("director", "get", f"/api/clients/{world.a_id}/crisis/playbooks").json()}
+    assert books["trolls"]["source"] == "client" and books["trolls"]["name"] == "Alpha trolls"
+    assert [(s["owner_role"], s["title"]) for s in books["trolls"]["steps"]] == [
+        ("community_manager", "Screenshot <script>alert(1)</script> everything"),
+        ("director", "Decide whether to answer once")]
+    assert [t["name"] for t in books["trolls"]["statements"]] == ["Facts", "Later"]
+    again = api("manager", "get", page).text
+    assert "This client&#39;s own playbook" in again or "This client's own playbook" in again
+    assert "<script>alert(1)" not in again and "&lt;script&gt;alert(1)" in again
+    room = open_crisis(api, world, type="trolls")
+    assert [s["title"] for s in room["steps"]][1] == "Decide whether to answer once"
+
+    assert api("director", "post", f"{page}/reset", follow_redirects=False).status_code == 303
+    assert "The built-in playbook" in api("director", "get", page).text

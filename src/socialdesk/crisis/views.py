@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated
 
@@ -13,14 +14,16 @@ from socialdesk.auth.models import User
 from socialdesk.channels import service as channels_service
 from socialdesk.clients.views import Form, client_page, see_other
 from socialdesk.crisis import service as crisis
-from socialdesk.crisis.permissions import CRISIS_ACT, CRISIS_DECIDE, CRISIS_NOTE, CRISIS_VIEW
+from socialdesk.crisis.permissions import CLIENT_PLAYBOOKS_EDIT, CRISIS_ACT, CRISIS_DECIDE, CRISIS_NOTE, CRISIS_VIEW
 from socialdesk.crisis.schemas import (
+    STEP_OWNERS,
     TYPE_LABELS,
     CloseIn,
     CrisisOpen,
     CrisisPatch,
     CrisisType,
     PauseIn,
+    PlaybookIn,
     ResumeIn,
     StatementIn,
     TextIn,
@@ -106,6 +109,92 @@ def open_room(client_id: RowId, request: Request, session: DB, form: Form):
                                  data=validate(CrisisOpen, values))
         return see_other(f"/clients/{client_id}/crisis/{row.id}")
     return _home(request, session, client_id, values, errors, 422)
+
+
+# --- playbooks -----------------------------------------------------------------------------------
+# Registered before the room: /crisis/{crisis_id} would take "playbooks" for a crisis id.
+
+STATEMENT_BREAK = "---"  # the line between two holding statements in the form
+
+
+def playbook_form(playbook) -> dict:
+    """A playbook as the edit form shows it: one step a line ("role: step"), statements between ``---`` lines
+    (the first line of each is its name)."""
+    return {"name": playbook.name, "summary": playbook.summary,
+            "steps": "\n".join(f"{s.owner_role.replace('_', ' ')}: {s.title}" for s in playbook.steps),
+            "statements": f"\n{STATEMENT_BREAK}\n".join(f"{t.name}\n{t.text}" for t in playbook.statements)}
+
+
+def parse_playbook_form(values: dict) -> tuple[dict, dict[str, str]]:
+    """The form's text as PlaybookIn data, with an error per field naming the line to fix."""
+    errors: dict[str, str] = {}
+    steps = []
+    for number, line in enumerate(values["steps"].splitlines(), 1):
+        if not line.strip():
+            continue
+        role, colon, title = line.partition(":")
+        if not colon or not title.strip():
+            errors["steps"] = (f"Steps: line {number} needs the owner's role, a colon and the step, e.g. "
+                               "\"community manager: Answer every complaint within an hour\"")
+            break
+        steps.append({"owner_role": role.strip().lower().replace(" ", "_"), "title": title.strip(), "line": number})
+    statements = []
+    for block in re.split(rf"^\s*{STATEMENT_BREAK}\s*$", values["statements"], flags=re.MULTILINE):
+        name, _, text = block.strip().partition("\n")
+        if name.strip() or text.strip():
+            statements.append({"name": name.strip(), "text": text.strip()})
+    return {"name": values["name"], "summary": values["summary"], "steps": steps, "statements": statements}, errors
+
+
+def _playbook_errors(errors: dict[str, str], data: dict) -> dict[str, str]:
+    """Errors on "steps.2.owner_role" and the like, told on the textarea with the line they are on."""
+    out: dict[str, str] = {}
+    for key, message in errors.items():
+        field, _, rest = key.partition(".")
+        index = rest.partition(".")[0]
+        if field == "steps" and index.isdigit() and int(index) < len(data["steps"]):
+            message = f"Steps: line {data['steps'][int(index)]['line']}: {message.partition(': ')[2] or message}"
+        elif field == "statements" and index.isdigit():
+            message = f"Holding statements: statement {int(index) + 1}: {message.partition(': ')[2] or message}"
+        out[field if field in ("steps", "statements") else key] = message
+    return out
+
+
+def _playbook_page(request: Request, session: Session, client_id: int, crisis_type: CrisisType, values: dict | None,
+                   errors: dict, status: int = 200):
+    playbook = crisis.playbook_for(session, client_id=client_id, type=crisis_type)
+    context = {"playbook": playbook, "types": TYPES, "current": crisis_type.value, "errors": errors,
+               "values": values or playbook_form(playbook), "roles": [r.value.replace("_", " ") for r in STEP_OWNERS],
+               "may_edit": request.state.principal.can(CLIENT_PLAYBOOKS_EDIT, client_id)}
+    return client_page(request, session, client_id, "crisis/playbook.html", context, status)
+
+
+@router.get("/clients/{client_id}/crisis/playbooks/{crisis_type}", dependencies=[Depends(require(CRISIS_VIEW))])
+def playbook_page(client_id: RowId, crisis_type: CrisisType, request: Request, session: DB):
+    """The playbook a crisis of this type follows for the client (its own, else the agency's), to edit."""
+    return _playbook_page(request, session, client_id, crisis_type, None, {})
+
+
+@router.post("/clients/{client_id}/crisis/playbooks/{crisis_type}",
+             dependencies=[Depends(require(CLIENT_PLAYBOOKS_EDIT))])
+def save_playbook(client_id: RowId, crisis_type: CrisisType, request: Request, session: DB, form: Form):
+    values = {k: form.get(k) or "" for k in ("name", "summary", "steps", "statements")}
+    data, errors = parse_playbook_form(values)
+    if not errors:
+        clean = {**data, "steps": [{k: v for k, v in step.items() if k != "line"} for step in data["steps"]]}
+        with collect_errors(session) as found:
+            crisis.save_playbook(session, client_id=client_id, type=crisis_type, data=validate(PlaybookIn, clean),
+                                 user_id=request.state.principal.user_id)
+            return see_other(f"/clients/{client_id}/crisis/playbooks/{crisis_type.value}?saved=1")
+        errors = _playbook_errors(found, data)
+    return _playbook_page(request, session, client_id, crisis_type, values, errors, 422)
+
+
+@router.post("/clients/{client_id}/crisis/playbooks/{crisis_type}/reset",
+             dependencies=[Depends(require(CLIENT_PLAYBOOKS_EDIT))])
+def reset_playbook(client_id: RowId, crisis_type: CrisisType, request: Request, session: DB):
+    crisis.reset_playbook(session, client_id=client_id, type=crisis_type)
+    return see_other(f"/clients/{client_id}/crisis/playbooks/{crisis_type.value}")
 
 
 # --- the room ------------------------------------------------------------------------------------
