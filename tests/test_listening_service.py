@@ -239,6 +239,19 @@ def test_language_is_trusted_when_given_and_detected_otherwise(session, two):
     assert ids(page(session, b)) == ["fr"]
 
 
+def test_lingua_is_asked_once_a_post_even_when_it_cannot_tell(session, two, monkeypatch):
+    a, b = two
+    query(session, a, "acme")
+    query(session, b, "acme AND lang:fr")  # matching asks for the language of a post without one
+    asked: list[str] = []
+    real = listening.language.detect
+    monkeypatch.setattr(listening.language, "detect", lambda text_: asked.append(text_) or real(text_))
+    result = listening.ingest(session=session, source="x", posts=[post("acme!", rid="short"),
+                                                                  post("acme ok", rid="given", lang="en")])
+    assert result.per_client == {a: 2} and asked == ["acme!"]  # unclear at matching: not asked again to store
+    assert session.scalar(select(Mention.lang).where(Mention.remote_id == "short")) is None
+
+
 def test_sentiment_source_and_time_filters(session, two):
     a, _ = two
     query(session, a, "acme")

@@ -246,6 +246,7 @@ class _Candidate:
     lang: str | None
     detected: bool
     hits: list[tuple[int, int, str]]  # (query id, client id, topic)
+    lang_tried: bool = False  # lingua was asked at matching (its answer, if any, is in lang)
     mention_id: int | None = None
     dup_key: int | None = None
     score: float = 0.0
@@ -298,7 +299,7 @@ def prepare(*, session: Session, source: str, posts: Sequence[IncomingMention],
     batch_source = clean(source).strip().lower()[:40]
     candidates = _match(session, result, batch_source, posts, None if client_ids is None else set(client_ids))
     for c in candidates:
-        if c.lang is None and not c.detected:
+        if c.lang is None and not c.lang_tried:  # lingua said nothing at matching: it would not say more now
             c.lang = language.detect(c.text)
             c.detected = c.lang is not None
         c.score, c.label = _sentiment(c.text[:sentiment_model.MAX_SCORED])
@@ -353,10 +354,11 @@ def _match(session: Session, result: IngestResult, batch_source: str, posts: Seq
             lang, detected = language.clean_tag(post.lang), False
             # A post without a language gets one here only when a query's answer depends on it (lingua is
             # the dearest step of a post); a stored mention gets one anyway.
+            tried: list[bool] = []
             hits, matched_lang = matcher.match_detecting(
                 Post(text=text, lang=lang or "", author=clean(post.author_handle), source=post_source,
                      hashtags=tuple(map(clean, post.hashtags)), mentions=tuple(map(clean, post.mentions))),
-                lambda: language.detect(text))
+                lambda: tried.append(True) or language.detect(text))
             if lang is None and matched_lang:
                 lang, detected = matched_lang, True
             found = [(q, *queries[q][:2]) for q in hits if only is None or queries[q][0] in only]
@@ -364,7 +366,8 @@ def _match(session: Session, result: IngestResult, batch_source: str, posts: Seq
                 result.unmatched += 1
                 result.outcomes[index] = UNMATCHED
                 continue
-            out.append(_Candidate(index, post, post_source, remote_id, text, lang, detected, found))
+            out.append(_Candidate(index, post, post_source, remote_id, text, lang, detected, found,
+                                  lang_tried=bool(tried)))
     return out
 
 
