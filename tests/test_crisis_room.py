@@ -324,3 +324,21 @@ def test_the_director_edits_a_client_s_playbook_on_its_page(api, world):
 
     assert api("director", "post", f"{page}/reset", follow_redirects=False).status_code == 303
     assert "The built-in playbook" in api("director", "get", page).text
+
+
+def test_directors_edit_the_agency_s_playbooks_on_their_page(api, world):
+    page = "/crisis/playbooks/defective_product"
+    assert api("manager", "get", page).status_code == 403
+    assert api("manager", "post", page, data={"name": "x", "steps": "director: y"}).status_code == 403
+    shown = api("owner", "get", page)
+    assert shown.status_code == 200 and "The built-in playbook" in shown.text and 'href="/crisis/playbooks/' in shown.text
+    form = {"name": "Recall drill", "summary": "", "steps": "analyst: Count the affected orders\ndirector: Recall?",
+            "statements": ""}
+    assert api("owner", "post", page, data=form, follow_redirects=False).status_code == 303
+    b_books = {p["type"]: p for p in api("outsider", "get", f"/api/clients/{world.b_id}/crisis/playbooks").json()}
+    assert b_books["defective_product"]["source"] == "agency"
+    assert [s["owner_role"] for s in b_books["defective_product"]["steps"]] == ["analyst", "director"]
+    client_page = api("director", "get", f"/clients/{world.b_id}/crisis/playbooks/defective_product").text
+    assert "Recall drill" in client_page and "this client has none of its own" in client_page
+    assert api("owner", "post", f"{page}/reset", follow_redirects=False).status_code == 303
+    assert "The built-in playbook" in api("owner", "get", page).text

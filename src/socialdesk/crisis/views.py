@@ -14,7 +14,15 @@ from socialdesk.auth.models import User
 from socialdesk.channels import service as channels_service
 from socialdesk.clients.views import Form, client_page, see_other
 from socialdesk.crisis import service as crisis
-from socialdesk.crisis.permissions import CLIENT_PLAYBOOKS_EDIT, CRISIS_ACT, CRISIS_DECIDE, CRISIS_NOTE, CRISIS_VIEW
+from socialdesk.crisis.permissions import (
+    CLIENT_PLAYBOOKS_EDIT,
+    CRISIS_ACT,
+    CRISIS_DECIDE,
+    CRISIS_NOTE,
+    CRISIS_VIEW,
+    PLAYBOOKS_EDIT,
+    PLAYBOOKS_VIEW,
+)
 from socialdesk.crisis.schemas import (
     STEP_OWNERS,
     TYPE_LABELS,
@@ -36,6 +44,7 @@ from socialdesk.publishing import service as posts_service
 from socialdesk.publishing.permissions import POSTS_APPROVE
 from socialdesk.web.deps import RowId, get_db, require
 from socialdesk.web.forms import collect_errors, validate
+from socialdesk.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(get_db)]
@@ -160,13 +169,51 @@ def _playbook_errors(errors: dict[str, str], data: dict) -> dict[str, str]:
     return out
 
 
-def _playbook_page(request: Request, session: Session, client_id: int, crisis_type: CrisisType, values: dict | None,
-                   errors: dict, status: int = 200):
+def _playbook_page(request: Request, session: Session, client_id: int | None, crisis_type: CrisisType,
+                   values: dict | None, errors: dict, status: int = 200):
+    """The edit page of a client's playbook (``client_id``) or of the agency's (None)."""
     playbook = crisis.playbook_for(session, client_id=client_id, type=crisis_type)
+    principal = request.state.principal
     context = {"playbook": playbook, "types": TYPES, "current": crisis_type.value, "errors": errors,
                "values": values or playbook_form(playbook), "roles": [r.value.replace("_", " ") for r in STEP_OWNERS],
-               "may_edit": request.state.principal.can(CLIENT_PLAYBOOKS_EDIT, client_id)}
-    return client_page(request, session, client_id, "crisis/playbook.html", context, status)
+               "base": "/crisis/playbooks" if client_id is None else f"/clients/{client_id}/crisis/playbooks",
+               "may_edit": principal.can(PLAYBOOKS_EDIT) if client_id is None
+               else principal.can(CLIENT_PLAYBOOKS_EDIT, client_id)}
+    if client_id is None:
+        return render(request, "crisis/playbook.html", {**context, "layout": "base.html", "client": None}, status)
+    return client_page(request, session, client_id, "crisis/playbook.html", {**context, "layout": "clients/layout.html"},
+                       status)
+
+
+def _save_playbook(request: Request, session: Session, client_id: int | None, crisis_type: CrisisType, form):
+    values = {k: form.get(k) or "" for k in ("name", "summary", "steps", "statements")}
+    data, errors = parse_playbook_form(values)
+    if not errors:
+        clean = {**data, "steps": [{k: v for k, v in step.items() if k != "line"} for step in data["steps"]]}
+        with collect_errors(session) as found:
+            crisis.save_playbook(session, client_id=client_id, type=crisis_type, data=validate(PlaybookIn, clean),
+                                 user_id=request.state.principal.user_id)
+            where = "/crisis/playbooks" if client_id is None else f"/clients/{client_id}/crisis/playbooks"
+            return see_other(f"{where}/{crisis_type.value}?saved=1")
+        errors = _playbook_errors(found, data)
+    return _playbook_page(request, session, client_id, crisis_type, values, errors, 422)
+
+
+@router.get("/crisis/playbooks/{crisis_type}", dependencies=[Depends(require(PLAYBOOKS_VIEW))])
+def agency_playbook_page(crisis_type: CrisisType, request: Request, session: DB):
+    """The agency's playbook for a crisis type: what every client follows unless it has its own."""
+    return _playbook_page(request, session, None, crisis_type, None, {})
+
+
+@router.post("/crisis/playbooks/{crisis_type}", dependencies=[Depends(require(PLAYBOOKS_EDIT))])
+def save_agency_playbook(crisis_type: CrisisType, request: Request, session: DB, form: Form):
+    return _save_playbook(request, session, None, crisis_type, form)
+
+
+@router.post("/crisis/playbooks/{crisis_type}/reset", dependencies=[Depends(require(PLAYBOOKS_EDIT))])
+def reset_agency_playbook(crisis_type: CrisisType, request: Request, session: DB):
+    crisis.reset_playbook(session, client_id=None, type=crisis_type)
+    return see_other(f"/crisis/playbooks/{crisis_type.value}")
 
 
 @router.get("/clients/{client_id}/crisis/playbooks/{crisis_type}", dependencies=[Depends(require(CRISIS_VIEW))])
@@ -178,16 +225,7 @@ def playbook_page(client_id: RowId, crisis_type: CrisisType, request: Request, s
 @router.post("/clients/{client_id}/crisis/playbooks/{crisis_type}",
              dependencies=[Depends(require(CLIENT_PLAYBOOKS_EDIT))])
 def save_playbook(client_id: RowId, crisis_type: CrisisType, request: Request, session: DB, form: Form):
-    values = {k: form.get(k) or "" for k in ("name", "summary", "steps", "statements")}
-    data, errors = parse_playbook_form(values)
-    if not errors:
-        clean = {**data, "steps": [{k: v for k, v in step.items() if k != "line"} for step in data["steps"]]}
-        with collect_errors(session) as found:
-            crisis.save_playbook(session, client_id=client_id, type=crisis_type, data=validate(PlaybookIn, clean),
-                                 user_id=request.state.principal.user_id)
-            return see_other(f"/clients/{client_id}/crisis/playbooks/{crisis_type.value}?saved=1")
-        errors = _playbook_errors(found, data)
-    return _playbook_page(request, session, client_id, crisis_type, values, errors, 422)
+    return _save_playbook(request, session, client_id, crisis_type, form)
 
 
 @router.post("/clients/{client_id}/crisis/playbooks/{crisis_type}/reset",
