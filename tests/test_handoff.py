@@ -16,7 +16,9 @@ from sqlalchemy import select
 from test_notify import Mailbox, free_port, receiver  # noqa: F401 (fixtures)
 
 from socialdesk.config import get_settings
+from socialdesk.inbox import handoff as handoff_service
 from socialdesk.inbox.models import Conversation, Handoff, InboxEvent, InboxItem, InboxNote, InboxSettings
+from socialdesk.notify import tasks as notify_tasks
 from socialdesk.tasks import shared_huey
 
 # aiosmtpd warns when a login needs no TLS: these servers listen on loopback only.
@@ -160,6 +162,29 @@ def test_a_handoff_fails_with_the_reason_once_its_attempts_are_spent(client, wor
     [row] = handoffs(client, world, conversation)
     assert (row["status"], row["attempts"]) == ("failed", 3) and "HTTP 500" in row["error"]
     assert len(receiver.requests) == 3
+
+
+def test_a_handoff_whose_queued_retry_was_lost_is_queued_again_and_delivered(client, world, database, conversation,
+                                                                            huey, receiver):
+    destinations(database, world.a_id, support_webhook_url=receiver.url("/desk"))
+    receiver.answers = [500]
+    hand_off(client, world, conversation, "support")
+    [row] = handoffs(client, world, conversation)
+    assert (row["status"], row["attempts"]) == ("pending", 1) and len(huey.scheduled()) == 1
+    huey.flush()  # the queue lost the retry (a worker died holding it, Redis was emptied...)
+    with database.session() as s:
+        due = s.get(Handoff, row["id"]).next_attempt_at
+        assert timedelta(seconds=25) < due - datetime.now(UTC) <= timedelta(seconds=30)
+        assert handoff_service.requeue_stalled(session=s, now=due + timedelta(minutes=14)) == []  # not yet stalled
+    assert notify_tasks.requeue_stalled_handoffs.call_local() == 0  # the sweep itself: nothing overdue now
+    with database.session() as s:  # a quarter of an hour past its due time
+        s.get(Handoff, row["id"]).next_attempt_at = datetime.now(UTC) - timedelta(minutes=16)
+    assert notify_tasks.requeue_stalled_handoffs.call_local() == 1  # queued again; inline here, so delivered
+    [row] = handoffs(client, world, conversation)
+    assert (row["status"], row["attempts"]) == ("delivered", 2) and len(receiver.requests) == 2
+    assert notify_tasks.requeue_stalled_handoffs.call_local() == 0
+    with database.session() as s:
+        assert s.get(Handoff, row["id"]).next_attempt_at is None
 
 
 def test_a_refusal_that_cannot_change_fails_at_once(client, world, database, conversation, huey, receiver):

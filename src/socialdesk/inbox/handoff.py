@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import html
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import urlsplit
@@ -82,7 +82,7 @@ def create(*, session: Session, settings: Settings, conversation: Conversation, 
                                            kind=kind)
     row = Handoff(conversation_id=conversation.id, client_id=conversation.client_id, kind=kind,
                   destination=destination, address=address, status="pending", attempts=0, error="",
-                  created_by_id=actor_id)
+                  created_by_id=actor_id, next_attempt_at=utcnow())
     session.add(row)
     if kind is HandoffKind.LEAD and Tag.LEAD not in (conversation.tags or []):
         conversation.tags = sorted({*(conversation.tags or []), Tag.LEAD.value})
@@ -156,13 +156,33 @@ def attempt(*, session: Session, settings: Settings, handoff_id: int) -> float |
     except _Undelivered as exc:
         row.error = exc.reason[:2000]
         if exc.permanent or row.attempts >= settings.handoff_attempts:
-            row.status = "failed"
+            row.status, row.next_attempt_at = "failed", None
             log.warning("handoff %s failed after %s attempts", row.id, row.attempts)
             return None
-        return settings.handoff_retry_seconds * 2 ** (row.attempts - 1)
-    row.status, row.error, row.delivered_at = "delivered", "", utcnow()
+        wait = settings.handoff_retry_seconds * 2 ** (row.attempts - 1)
+        row.next_attempt_at = utcnow() + timedelta(seconds=wait)
+        return wait
+    row.status, row.error, row.delivered_at, row.next_attempt_at = "delivered", "", utcnow(), None
     log.info("handoff %s delivered by %s", row.id, row.destination)
     return None
+
+
+STALLED_AFTER = timedelta(minutes=15)  # past its due time with no attempt: the queued task was lost
+
+
+def requeue_stalled(*, session: Session, now: datetime | None = None) -> list[int]:
+    """The pending handoffs whose delivery task is overdue by ``STALLED_AFTER`` (a worker died holding it,
+    or the queue was emptied): their due time moves to now, so the next sweep leaves them alone while
+    the task the caller queues runs. Should the lost task turn up after all, the receiver sees the same
+    Idempotency-Key twice."""
+    now = now or utcnow()
+    rows = list(session.scalars(select(Handoff).where(
+        Handoff.status == "pending", Handoff.next_attempt_at < now - STALLED_AFTER).order_by(Handoff.id)))
+    for row in rows:
+        log.warning("handoff %s was due at %s and not tried: queued again", row.id, row.next_attempt_at)
+        row.next_attempt_at = now
+    session.flush()
+    return [row.id for row in rows]
 
 
 def conversation_document(*, session: Session, settings: Settings, handoff: Handoff) -> dict:

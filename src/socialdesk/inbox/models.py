@@ -250,3 +250,5 @@ class Handoff(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the queued delivery task is due; a pending handoff long past it lost its task (requeue_stalled).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from functools import partial
 
+from huey import crontab
+
 from socialdesk.config import get_settings
 from socialdesk.inbox import handoff as handoff_service
 from socialdesk.notify import service as notify_service
@@ -34,3 +36,13 @@ def deliver_handoff(handoff_id: int) -> str:
         if wait is not None:  # queued once this attempt (and its count) is committed
             enqueue_after_commit(session, partial(deliver_handoff.schedule, (handoff_id,), delay=wait))
         return "retry" if wait is not None else "done"
+
+
+@huey.periodic_task(crontab(minute="*/10"))
+def requeue_stalled_handoffs() -> int:
+    """Every ten minutes: queue again the pending handoffs whose delivery task was lost."""
+    with task_session() as session:
+        ids = handoff_service.requeue_stalled(session=session)
+        for handoff_id in ids:
+            enqueue_after_commit(session, deliver_handoff, handoff_id)
+        return len(ids)
