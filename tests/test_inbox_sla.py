@@ -18,7 +18,6 @@ from socialdesk.inbox import reports, sla
 from socialdesk.inbox import service as inbox
 from socialdesk.inbox.models import Conversation, InboxEvent, InboxSettings
 from socialdesk.inbox.schemas import ConversationPatch, InboxSettingsIn
-from socialdesk.networks.base import Author
 from socialdesk.publishing.models import Notification
 from socialdesk.web.app import create_app
 from test_inbox import T0, channel, entry  # noqa: F401  (channel is a fixture)

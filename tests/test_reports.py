@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from socialdesk.analytics.models import AccountSnapshot, PaidResult, PostMetricSnapshot, TrackedPost
 from socialdesk.config import get_settings
-from socialdesk.reports import delivery, periods, render, service
+from socialdesk.reports import periods, render, service
 from socialdesk.reports.models import SECTIONS, ReportDelivery, ReportShare
 
 OCTOBER = periods.parse("2026-10")

@@ -29,8 +29,6 @@ from socialdesk.crisis.schemas import (
     PlaybookOut,
     StatementIn,
     StatementOut,
-    StatementTemplate,
-    StepIn,
 )
 from socialdesk.db import utcnow
 from socialdesk.kit.authz import Principal, Role

@@ -374,7 +374,6 @@ def upload_media(client_id: int, request: Request, session: DB, form: Form,
     (HTMX) with the new file selected, or goes back to the composer."""
     upload = form.get("file")
     selected = _ids(form, "media_ids")
-    errors: dict[str, str] = {}
     with collect_errors(session) as errors:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput.on("file", "choose an image or a video to upload")

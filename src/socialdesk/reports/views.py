@@ -18,10 +18,9 @@ from socialdesk.reports import delivery, render, service
 from socialdesk.reports.models import SECTIONS
 from socialdesk.reports.periods import PERIOD_HELP, parse
 from socialdesk.reports.permissions import BRANDING_MANAGE, REPORTS_MANAGE, REPORTS_VIEW
-from socialdesk.reports.schemas import AgencyBrandingIn, Comparison, DefinitionIn, PeriodKind, Schedule
+from socialdesk.reports.schemas import AgencyBrandingIn, Comparison, DefinitionIn, PeriodKind
 from socialdesk.web.deps import RowId, get_db, get_settings, public, require
 from socialdesk.web.forms import error_map, form_fields, validate
-from socialdesk.web.templating import render as render_page
 
 router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(get_db)]
