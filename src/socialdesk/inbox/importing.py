@@ -34,6 +34,7 @@ from socialdesk.channels.models import Channel
 from socialdesk.clients import service as clients_service
 from socialdesk.inbox import service as inbox_service
 from socialdesk.inbox.models import InboxItem
+from socialdesk.kit.csvheader import header_problems
 from socialdesk.networks.base import Author, InboxEntry
 from socialdesk.publishing.importing import MAX_BYTES, decode  # noqa: F401 - the same file rules as posts
 
@@ -85,23 +86,6 @@ def reviews_channel(*, session: Session, client_id: int, create: bool = False) -
         session.add(channel)
         session.flush()
     return channel
-
-
-def _header_problems(names: list[str]) -> str:
-    missing = [c for c in REQUIRED if c not in names]
-    unknown = [n for n in names if n and n not in COLUMNS]
-    repeated = sorted({n for n in names if n and names.count(n) > 1})
-    parts = []
-    if missing:
-        parts.append(f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
-    if unknown:
-        parts.append(f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(repr(u) for u in unknown)}")
-    if repeated:
-        parts.append(f"repeated column{'s' if len(repeated) > 1 else ''}: {', '.join(repeated)}")
-    if not parts:
-        return ""
-    return ("the header is wrong (" + "; ".join(parts) + "); expected the columns " + ",".join(COLUMNS)
-            + " (rating, url and remote_id may be left out)")
 
 
 def _when(value: str, zone: ZoneInfo, now: datetime) -> tuple[datetime | None, str]:
@@ -197,7 +181,8 @@ def import_reviews(*, session: Session, client_id: int, text: str, now: datetime
     except csv.Error as exc:
         return _failed(f"the file is not valid CSV (line {reader.line_num}): {exc}")
     names = [h.strip().lower() for h in header]
-    problem = _header_problems(names)
+    problem = header_problems(names, columns=COLUMNS, required=REQUIRED,
+                              optional="rating, url and remote_id may be left out")
     if problem:
         return _failed(problem, "header")
     while records and records[-1] is None:

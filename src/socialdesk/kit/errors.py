@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
@@ -44,6 +49,29 @@ def field_errors(errors: list[dict], *, drop=("body", "query", "path", "header",
             field, message = (f"{field}.{head}" if field else head), rest
         out.append(FieldError(field or "input", message))
     return out
+
+
+def field_label(field: str) -> str:
+    """A readable name for a field path: ``slots.1.end`` -> ``slots row 2 end``."""
+    parts = []
+    for part in field.split("."):
+        parts.append(f"row {int(part) + 1}" if part.isdigit() else part.replace("_", " "))
+    return " ".join(parts)
+
+
+def invalid_input(exc: ValidationError) -> InvalidInput:
+    """Turn a pydantic ValidationError into an InvalidInput naming each field."""
+    errors = field_errors(exc.errors())
+    summary = "; ".join(f"{field_label(e.field)}: {e.message}" for e in errors)
+    return InvalidInput(summary, errors=errors)
+
+
+def validate(schema: type[M], data: dict) -> M:
+    """Build ``schema`` from data (a form, a CSV row) or raise InvalidInput naming each field."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_input(exc) from None
 
 
 def describe(errors: list[FieldError]) -> str:

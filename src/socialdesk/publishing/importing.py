@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session
 from socialdesk.channels import service as channels_service
 from socialdesk.channels.models import Channel
 from socialdesk.kit.authz import Principal
-from socialdesk.kit.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
+from socialdesk.kit.csvheader import header_problems
+from socialdesk.kit.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound, validate
 from socialdesk.publishing import service
 from socialdesk.publishing.schemas import PostIn
-from socialdesk.web.forms import validate
 
 COLUMNS = ("date", "time", "channels", "text", "link", "campaign")
 REQUIRED = ("date", "time", "channels", "text")
@@ -84,24 +84,6 @@ def decode(raw: bytes) -> str:
 def _dialect(header_line: str) -> str:
     """``;`` when the header is separated by semicolons (spreadsheets in many locales), else ``,``."""
     return ";" if header_line.count(";") > header_line.count(",") else ","
-
-
-def _header_problems(header: list[str]) -> str:
-    names = [h.strip().lower() for h in header]
-    missing = [c for c in REQUIRED if c not in names]
-    unknown = [h for h, n in zip(header, names, strict=True) if n and n not in COLUMNS]
-    repeated = sorted({n for n in names if n and names.count(n) > 1})
-    parts = []
-    if missing:
-        parts.append(f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
-    if unknown:
-        parts.append(f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(repr(u) for u in unknown)}")
-    if repeated:
-        parts.append(f"repeated column{'s' if len(repeated) > 1 else ''}: {', '.join(repeated)}")
-    if not parts:
-        return ""
-    return "the header is wrong (" + "; ".join(parts) + "); expected the columns " + ",".join(COLUMNS) + \
-        " (link and campaign may be left out)"
 
 
 class _Lookup:
@@ -205,7 +187,8 @@ def import_csv(session: Session, principal: Principal, client_id: int, text: str
                 break
     except csv.Error as exc:
         return _failed(f"the file is not valid CSV (line {reader.line_num}): {exc}")
-    problem = _header_problems(header)
+    problem = header_problems(header, columns=COLUMNS, required=REQUIRED,
+                              optional="link and campaign may be left out")
     if problem:
         return _failed(problem, "header")
     while records and records[-1] is None:

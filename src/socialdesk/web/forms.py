@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
-
 from fastapi import Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from socialdesk.kit.errors import Conflict, DomainError, InvalidInput, field_errors
+from socialdesk.kit.errors import (  # noqa: F401 - field_label, invalid_input and validate are form helpers too
+    Conflict,
+    DomainError,
+    InvalidInput,
+    field_label,
+    invalid_input,
+    validate,
+)
 
-M = TypeVar("M", bound=BaseModel)
 FORM_ERRORS = (InvalidInput, Conflict)  # errors a form shows next to its fields; others become error pages
 
 
@@ -43,29 +47,6 @@ def form_rows(form: FormData, prefix: str, columns: tuple[str, ...], *, blank_if
     values = [form.getlist(f"{prefix}-{column}") for column in columns]
     rows = [dict(zip(columns, cells, strict=False)) for cells in zip(*values, strict=False)]
     return [row for row in rows if any(str(row.get(c, "")).strip() for c in blank_if_empty)]
-
-
-def field_label(field: str) -> str:
-    """A readable name for a field path: ``slots.1.end`` -> ``slots row 2 end``."""
-    parts = []
-    for part in field.split("."):
-        parts.append(f"row {int(part) + 1}" if part.isdigit() else part.replace("_", " "))
-    return " ".join(parts)
-
-
-def invalid_input(exc: ValidationError) -> InvalidInput:
-    """Turn a pydantic ValidationError into an InvalidInput naming each field."""
-    errors = field_errors(exc.errors())
-    summary = "; ".join(f"{field_label(e.field)}: {e.message}" for e in errors)
-    return InvalidInput(summary, errors=errors)
-
-
-def validate(schema: type[M], data: dict) -> M:
-    """Build ``schema`` from form data or raise InvalidInput."""
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        raise invalid_input(exc) from None
 
 
 def error_map(exc: DomainError) -> dict[str, str]:
