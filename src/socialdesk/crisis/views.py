@@ -169,6 +169,11 @@ def _playbook_errors(errors: dict[str, str], data: dict) -> dict[str, str]:
     return out
 
 
+def _playbooks_url(client_id: int | None) -> str:
+    """Where the playbook pages of a client (or of the agency, None) live."""
+    return "/crisis/playbooks" if client_id is None else f"/clients/{client_id}/crisis/playbooks"
+
+
 def _playbook_page(request: Request, session: Session, client_id: int | None, crisis_type: CrisisType,
                    values: dict | None, errors: dict, status: int = 200):
     """The edit page of a client's playbook (``client_id``) or of the agency's (None)."""
@@ -176,7 +181,7 @@ def _playbook_page(request: Request, session: Session, client_id: int | None, cr
     principal = request.state.principal
     context = {"playbook": playbook, "types": TYPES, "current": crisis_type.value, "errors": errors,
                "values": values or playbook_form(playbook), "roles": [r.value.replace("_", " ") for r in STEP_OWNERS],
-               "base": "/crisis/playbooks" if client_id is None else f"/clients/{client_id}/crisis/playbooks",
+               "base": _playbooks_url(client_id),
                "may_edit": principal.can(PLAYBOOKS_EDIT) if client_id is None
                else principal.can(CLIENT_PLAYBOOKS_EDIT, client_id)}
     if client_id is None:
@@ -193,8 +198,7 @@ def _save_playbook(request: Request, session: Session, client_id: int | None, cr
         with collect_errors(session) as found:
             crisis.save_playbook(session, client_id=client_id, type=crisis_type, data=validate(PlaybookIn, clean),
                                  user_id=request.state.principal.user_id)
-            where = "/crisis/playbooks" if client_id is None else f"/clients/{client_id}/crisis/playbooks"
-            return see_other(f"{where}/{crisis_type.value}?saved=1")
+            return see_other(f"{_playbooks_url(client_id)}/{crisis_type.value}?saved=1")
         errors = _playbook_errors(found, data)
     return _playbook_page(request, session, client_id, crisis_type, values, errors, 422)
 
@@ -213,7 +217,7 @@ def save_agency_playbook(crisis_type: CrisisType, request: Request, session: DB,
 @router.post("/crisis/playbooks/{crisis_type}/reset", dependencies=[Depends(require(PLAYBOOKS_EDIT))])
 def reset_agency_playbook(crisis_type: CrisisType, request: Request, session: DB):
     crisis.reset_playbook(session, client_id=None, type=crisis_type)
-    return see_other(f"/crisis/playbooks/{crisis_type.value}")
+    return see_other(f"{_playbooks_url(None)}/{crisis_type.value}")
 
 
 @router.get("/clients/{client_id}/crisis/playbooks/{crisis_type}", dependencies=[Depends(require(CRISIS_VIEW))])
@@ -232,7 +236,7 @@ def save_playbook(client_id: RowId, crisis_type: CrisisType, request: Request, s
              dependencies=[Depends(require(CLIENT_PLAYBOOKS_EDIT))])
 def reset_playbook(client_id: RowId, crisis_type: CrisisType, request: Request, session: DB):
     crisis.reset_playbook(session, client_id=client_id, type=crisis_type)
-    return see_other(f"/clients/{client_id}/crisis/playbooks/{crisis_type.value}")
+    return see_other(f"{_playbooks_url(client_id)}/{crisis_type.value}")
 
 
 # --- the room ------------------------------------------------------------------------------------
