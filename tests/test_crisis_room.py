@@ -303,6 +303,8 @@ def test_the_director_edits_a_client_s_playbook_on_its_page(api, world):
             "statements": "Facts\nThe facts about {client} are here.\n---\nLater\nWe will say more on {date}."}
     wrong_role = api("director", "post", page, data={**form, "steps": "community manager: ok\nclient approver: no"})
     assert wrong_role.status_code == 422 and "Steps: line 2:" in wrong_role.text and "client approver: no" in wrong_role.text
+    unknown = api("director", "post", page, data={**form, "steps": "nobody: no"})
+    assert unknown.status_code == 422 and "line 1: &#39;nobody&#39; is not a role that owns steps" in unknown.text
     no_colon = api("director", "post", page, data={**form, "steps": "Screenshot everything"})
     assert no_colon.status_code == 422 and "line 1 needs the owner" in no_colon.text
     assert api("manager", "post", page, data=form).status_code == 403

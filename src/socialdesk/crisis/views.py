@@ -146,7 +146,12 @@ def parse_playbook_form(values: dict) -> tuple[dict, dict[str, str]]:
             errors["steps"] = (f"Steps: line {number} needs the owner's role, a colon and the step, e.g. "
                                "\"community manager: Answer every complaint within an hour\"")
             break
-        steps.append({"owner_role": role.strip().lower().replace(" ", "_"), "title": title.strip(), "line": number})
+        owner = role.strip().lower().replace(" ", "_")
+        if owner not in STEP_OWNERS:
+            errors["steps"] = (f"Steps: line {number}: {role.strip()!r} is not a role that owns steps; write one of "
+                               + ", ".join(r.value.replace("_", " ") for r in STEP_OWNERS) + " before the colon")
+            break
+        steps.append({"owner_role": owner, "title": title.strip(), "line": number})
     statements = []
     for block in re.split(rf"^\s*{STATEMENT_BREAK}\s*$", values["statements"], flags=re.MULTILINE):
         name, _, text = block.strip().partition("\n")
