@@ -328,6 +328,19 @@ def test_a_redirect_to_a_loopback_address_is_refused(server):
     assert server.requests == []
 
 
+def test_a_feed_whose_name_rebinds_to_loopback_after_the_check_is_refused(server, monkeypatch):
+    """DNS rebinding: the name is public when the URL is checked and loopback when the connection is
+    made; the connection goes only to an address checked as it is made, so the local server is never asked."""
+    from test_netguard import PUBLIC, Resolver
+
+    server.routes["/rss"] = static(RSS)
+    resolver = Resolver(monkeypatch, **{"news.example": [PUBLIC, "127.0.0.1"]})
+    with pytest.raises(SourceError) as refused:
+        feeds.poll({"url": server.url("/rss", "news.example")}, SourceState(), allow_private=False)
+    assert "news.example is a private or loopback address (127.0.0.1)" in refused.value.message
+    assert refused.value.permanent and server.requests == [] and len(resolver.asked) == 2
+
+
 def test_html_to_text_never_returns_markup():
     assert html_to_text("<p>a &lt;script&gt; b</p><script>evil()</script><b>c</b>") == "a <script> b\nc"
     assert html_to_text("x<br>y<br/>z") == "x\ny\nz"

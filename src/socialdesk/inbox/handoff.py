@@ -217,11 +217,14 @@ def _post(settings: Settings, row: Handoff, document: dict) -> None:
         netguard.check_public_url(row.address, field="webhook", allow_private=settings.allow_private_urls)
     except InvalidInput as exc:
         raise _Undelivered(exc.message, permanent=True) from None
+    transport = netguard.guarded_transport(allow_private=settings.allow_private_urls)
     try:
-        response = httpx.post(row.address, json=document, timeout=settings.handoff_timeout_seconds,
-                              follow_redirects=False,
-                              headers={"User-Agent": "socialdesk", "Idempotency-Key": f"socialdesk-handoff-{row.id}"})
+        with httpx.Client(transport=transport, timeout=settings.handoff_timeout_seconds, follow_redirects=False) as http:
+            response = http.post(row.address, json=document, headers={
+                "User-Agent": "socialdesk", "Idempotency-Key": f"socialdesk-handoff-{row.id}"})
     except httpx.HTTPError as exc:
+        if reason := netguard.refusal(exc):
+            raise _Undelivered(reason, permanent=True) from None
         raise _Undelivered(f"the webhook could not be reached ({type(exc).__name__})") from None
     if not 200 <= response.status_code < 300:
         raise _Undelivered(f"the webhook answered HTTP {response.status_code}: {response.text[:300]}",

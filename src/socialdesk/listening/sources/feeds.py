@@ -1,7 +1,8 @@
 """RSS and Atom feeds (news, blogs, review sites) read with a conditional GET and feedparser.
 
 Every request is guarded: only http(s), only public addresses unless allowed (checked at each redirect
-hop, and again at every poll since DNS can change), at most MAX_FEED_BYTES of body (refused as soon as
+hop and at every poll, and each connection goes to an address checked as it is made, so a name that
+resolves elsewhere between the check and the request gains nothing), at most MAX_FEED_BYTES of body (refused as soon as
 the stream passes it, nothing more is read), a timeout per read and for the whole download. Entry HTML
 is reduced to plain text: nothing from a feed is ever kept as markup.
 """
@@ -20,7 +21,7 @@ import feedparser
 import httpx
 
 from socialdesk.kit.errors import InvalidInput
-from socialdesk.kit.netguard import check_public_url
+from socialdesk.kit.netguard import check_public_url, guarded_transport, refusal
 from socialdesk.listening.mention import MAX_TEXT_CHARS
 from socialdesk.listening.sources import (
     Batch,
@@ -84,6 +85,7 @@ def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     deadline = time.monotonic() + TOTAL_SECONDS
+    transport = transport or guarded_transport(allow_private=allow_private)
     with httpx.Client(timeout=READ_TIMEOUT, follow_redirects=False, transport=transport, headers=headers) as http:
         for _hop in range(MAX_REDIRECTS + 1):
             _guard(url, allow_private=allow_private)
@@ -99,6 +101,8 @@ def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None
             except httpx.TimeoutException:
                 raise SourceError(f"{url} did not answer in time (timeout {READ_TIMEOUT.read:g} s)") from None
             except httpx.HTTPError as exc:
+                if reason := refusal(exc):  # the name now resolves elsewhere than when it was checked
+                    raise SourceError(f"refused {url}: {reason}", permanent=True) from None
                 raise SourceError(f"could not reach {urlsplit(url).hostname}: {_first_line(exc)}") from None
     raise SourceError(f"more than {MAX_REDIRECTS} redirects; the last pointed at {url}", permanent=True)
 

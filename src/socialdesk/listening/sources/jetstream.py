@@ -28,7 +28,7 @@ from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketExcepti
 from websockets.sync.client import connect
 
 from socialdesk.kit.errors import InvalidInput
-from socialdesk.kit.netguard import check_public_url
+from socialdesk.kit.netguard import RefusedAddress, check_public_url, public_addresses
 from socialdesk.listening.mention import MAX_TEXT_CHARS
 from socialdesk.listening.sources import IncomingMention, SourceError, clean_line, clean_text, retry_delay
 
@@ -300,14 +300,11 @@ def open_socket(url: str, *, allow_private: bool, timeout: float) -> socket.sock
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "wss" else 80)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+        addresses = public_addresses(host, port, allow_private=allow_private)
+    except RefusedAddress as exc:
+        raise SourceError(f"refused {url}: {exc}", permanent=True) from None
+    except OSError as exc:
         raise SourceError(f"cannot resolve {host}: {exc}") from None
-    addresses = [info for info in infos if allow_private or _public(info[4][0])]
-    if not addresses:
-        blocked = ", ".join(sorted({info[4][0] for info in infos}))
-        raise SourceError(f"refused {host}: a private or loopback address ({blocked}); socialdesk only connects to "
-                          "public servers unless SOCIALDESK_ALLOW_PRIVATE_URLS=true", permanent=True)
     family, kind, proto, _, address = addresses[0]
     sock = socket.socket(family, kind, proto)
     sock.settimeout(timeout)
@@ -317,15 +314,6 @@ def open_socket(url: str, *, allow_private: bool, timeout: float) -> socket.sock
         sock.close()
         raise
     return sock
-
-
-def _public(address: str) -> bool:
-    try:
-        check_public_url(f"http://[{address}]/" if ":" in address else f"http://{address}/", field="url",
-                         allow_private=False)
-    except InvalidInput:
-        return False
-    return True
 
 
 def _describe(exc: Exception, url: str) -> str:
