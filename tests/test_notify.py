@@ -281,6 +281,64 @@ def test_a_paused_or_removed_target_gets_nothing(owner_client, task_settings, da
         assert s.scalar(select(StoredSecret).where(StoredSecret.name == f"notify:{target['id']}")) is None
 
 
+def _lost_notification(database, user_id: int, *, age: timedelta, claimed_ago: timedelta | None = None) -> int:
+    """A notification written ``age`` ago whose push task never ran (the worker died, the queue was emptied)."""
+    from socialdesk.publishing.models import Notification
+
+    now = datetime.now(UTC)
+    with database.session() as s:
+        for target in s.scalars(select(PushTarget).where(PushTarget.user_id == user_id)):
+            target.created_at = now - age - timedelta(minutes=1)  # the phone was set up before
+        row = Notification(user_id=user_id, kind="crisis_alert", message="Mentions at 6x normal", urgent=True,
+                           created_at=now - age, push_claimed_at=None if claimed_ago is None else now - claimed_ago)
+        s.add(row)
+        s.flush()
+        return row.id
+
+
+def test_a_push_whose_task_was_lost_is_sent_by_the_next_sweep_once(owner_client, task_settings, database,
+                                                                   receiver):
+    from socialdesk.notify import tasks as notify_tasks
+
+    add_target(owner_client, receiver.url().replace("http://", "json://"))
+    uid = me(owner_client)
+    fresh = _lost_notification(database, uid, age=timedelta(seconds=10))
+    assert notify_tasks.requeue_lost_pushes.call_local() == 0  # its task may still be on its way
+    lost = _lost_notification(database, uid, age=timedelta(minutes=2))
+    assert notify_tasks.requeue_lost_pushes.call_local() == 1  # queued again; inline here, so pushed
+    assert [json.loads(r["body"])["message"] for r in receiver.requests] == ["Mentions at 6x normal"]
+    assert [d.status for d in deliveries(database, lost)] == ["sent"] and deliveries(database, fresh) == []
+    assert notify_tasks.requeue_lost_pushes.call_local() == 0  # delivered: not again
+    assert notify_tasks.push_notification.call_local(lost) == 0  # the lost task turning up late sends nothing
+    assert len(receiver.requests) == 1
+
+
+def test_a_push_held_by_a_live_worker_is_left_to_it_and_taken_over_after_the_lease(owner_client, task_settings,
+                                                                                   database, receiver):
+    from socialdesk.notify import tasks as notify_tasks
+
+    add_target(owner_client, receiver.url().replace("http://", "json://"))
+    uid = me(owner_client)
+    held = _lost_notification(database, uid, age=timedelta(minutes=5), claimed_ago=timedelta(minutes=4))
+    assert notify_tasks.requeue_lost_pushes.call_local() == 0
+    assert notify_tasks.push_notification.call_local(held) == 0 and receiver.requests == []  # claimed: not twice
+    with database.session() as s:
+        assert notify_service.lost_pushes(session=s, now=datetime.now(UTC) + timedelta(minutes=7)) == [held]
+    stopped = _lost_notification(database, uid, age=timedelta(minutes=15), claimed_ago=timedelta(minutes=11))
+    assert notify_tasks.requeue_lost_pushes.call_local() == 1  # its worker stopped before recording anything
+    assert [d.notification_id for d in deliveries(database)] == [stopped]
+
+
+def test_a_target_added_later_and_old_notifications_are_not_swept(owner_client, task_settings, database, receiver):
+    from socialdesk.notify import tasks as notify_tasks
+
+    uid = me(owner_client)
+    _lost_notification(database, uid, age=timedelta(minutes=3))  # written before the person had a target
+    _lost_notification(database, uid, age=timedelta(hours=7))  # the bell has it; too late for the phone
+    add_target(owner_client, receiver.url().replace("http://", "json://"))
+    assert notify_tasks.requeue_lost_pushes.call_local() == 0 and receiver.requests == []
+
+
 def test_targets_and_rules_are_each_persons_own(world, client):
     owner, manager = world["owner"], world["manager"]
     made = client.post("/api/push/targets", json={"label": "Owner phone", "url": "ntfy://owner-topic-x1"},

@@ -2,7 +2,9 @@
 phone and chat targets unless their rules hold it; urgent ones get through mutes and quiet hours.
 
 A push runs in a task queued only once the notification's unit of work commits, so a rolled-back
-change never buzzes a phone. Apprise URLs hold tokens: they live in the vault, are decrypted only
+change never buzzes a phone. The worker claims the push first (``claim_push``), so one notification is
+never pushed by two workers at once; a sweep each minute queues again the pushes whose task was lost
+(``lost_pushes``): nothing is left unsent because a worker died or the queue was emptied. Apprise URLs hold tokens: they live in the vault, are decrypted only
 to send, and never reach a log, an error text or a page.
 """
 
@@ -12,11 +14,11 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import apprise
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from socialdesk.config import Settings
@@ -80,6 +82,41 @@ def send(session: Session, user_ids: Iterable[int], *, client_id: int | None, ki
     return rows
 
 
+PUSH_LOST_AFTER = timedelta(minutes=1)  # queued and not taken by then: the task is taken to be lost
+PUSH_LEASE = timedelta(minutes=10)  # a worker that took a push and recorded nothing by then has stopped
+PUSH_GIVE_UP_AFTER = timedelta(hours=6)  # older notifications are not pushed any more: the bell has them
+
+
+def claim_push(*, session: Session, notification_id: int, now: datetime | None = None) -> bool:
+    """Take the push of one notification for ``PUSH_LEASE``; False when another worker holds it.
+
+    The caller commits the claim before pushing, so the other workers see it."""
+    now = now or utcnow()
+    taken = session.execute(update(Notification).where(
+        Notification.id == notification_id,
+        or_(Notification.push_claimed_at.is_(None), Notification.push_claimed_at < now - PUSH_LEASE),
+    ).values(push_claimed_at=now))
+    return taken.rowcount == 1
+
+
+def lost_pushes(*, session: Session, now: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Recent notifications with a target still waiting for them whose push nobody holds: never taken
+    within ``PUSH_LOST_AFTER`` of being written, or taken longer than ``PUSH_LEASE`` ago (the worker
+    stopped mid-way; the targets it recorded are not sent to again, one it reached without recording
+    may be). Targets added after the notification do not count."""
+    now = now or utcnow()
+    waiting = exists().where(
+        PushTarget.user_id == Notification.user_id, PushTarget.enabled.is_(True),
+        PushTarget.created_at <= Notification.created_at,
+        ~exists().where(PushDelivery.notification_id == Notification.id, PushDelivery.target_id == PushTarget.id))
+    return list(session.scalars(select(Notification.id).where(
+        Notification.created_at >= now - PUSH_GIVE_UP_AFTER,
+        or_(Notification.push_claimed_at.is_(None) & (Notification.created_at < now - PUSH_LOST_AFTER),
+            Notification.push_claimed_at < now - PUSH_LEASE),
+        waiting,
+    ).order_by(Notification.id).limit(limit)))
+
+
 def push(*, session: Session, vault: Vault, settings: Settings, notification_id: int,
          now: datetime | None = None) -> list[PushDelivery]:
     """Push one notification to its person's enabled targets, or record why it was held."""
@@ -87,7 +124,8 @@ def push(*, session: Session, vault: Vault, settings: Settings, notification_id:
     if note is None:  # rolled back in a savepoint, or deleted meanwhile
         return []
     done = set(session.scalars(select(PushDelivery.target_id).where(PushDelivery.notification_id == note.id)))
-    targets = [t for t in list_targets(session=session, user_id=note.user_id) if t.enabled and t.id not in done]
+    targets = [t for t in list_targets(session=session, user_id=note.user_id)
+               if t.enabled and t.id not in done and t.created_at <= note.created_at]
     if not targets:
         return []
     held = hold_reason(rule_for(session=session, user_id=note.user_id, client_id=note.client_id),

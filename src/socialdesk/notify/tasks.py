@@ -1,6 +1,6 @@
 """Background deliveries out of socialdesk: pushes to people's phones and chats (one task per
 notification) and inbox handoffs to sales and customer service. Both are queued after the commit
-of the change that caused them."""
+of the change that caused them, and swept up again should their task be lost."""
 
 from __future__ import annotations
 
@@ -22,9 +22,22 @@ def push_notification(notification_id: int) -> int:
     """Push one notification to its person's targets (or record why it waits); returns deliveries written."""
     settings = get_settings()
     with task_session() as session:
+        if not notify_service.claim_push(session=session, notification_id=notification_id):
+            return 0
+        session.commit()  # before sending: no other worker pushes it meanwhile
         rows = notify_service.push(session=session, vault=Vault.from_settings(settings), settings=settings,
                                    notification_id=notification_id)
         return len(rows)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def requeue_lost_pushes() -> int:
+    """Every minute: queue again the pushes whose task was lost (a crisis alert must still reach the phone)."""
+    with task_session() as session:
+        ids = notify_service.lost_pushes(session=session)
+    for notification_id in ids:
+        push_notification(notification_id)
+    return len(ids)
 
 
 @huey.task(retries=0)

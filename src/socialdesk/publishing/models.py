@@ -186,5 +186,8 @@ class Notification(Base):
     message: Mapped[str] = mapped_column(Text)
     link: Mapped[str] = mapped_column(String(500), default="")
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # gets through quiet hours and mutes
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a worker took the push to the person's phone and chats (notify.service.claim_push): two
+    # workers never push one notification at once, and a push whose task was lost is found by its age.
+    push_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
