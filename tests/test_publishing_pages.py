@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from socialdesk.channels.models import Channel
 from socialdesk.kit.authz import Role
@@ -249,6 +249,56 @@ def test_composer_saves_drafts_schedules_in_the_client_zone_and_edits(owner, acm
     at = datetime.fromisoformat(get_post(owner, cid, int(queued.url.path.rsplit("/", 1)[1]))["scheduled_at"])
     local = at.astimezone(ZoneInfo("Europe/Paris"))
     assert (local.weekday(), f"{local:%H:%M}") == (2, "08:15")
+
+
+def test_track_clicks_turns_the_composer_link_into_a_short_link_and_saves_nothing_else(owner, acme, session):
+    from socialdesk.links.models import TrackedLink
+
+    cid, ch = acme
+    owner.post(f"/clients/{cid}/publishing/campaigns", {"name": "Spring Sale", "color": "#ff0000"})
+    campaign = owner.http.get(f"/api/clients/{cid}/campaigns").json()[0]
+    form = [("text", "Our <b>spring</b> sale starts today"), ("channel_ids", ch["x"]),
+            ("link", "https://shop.example.com/spring?id=7"), ("campaign_id", str(campaign["id"])),
+            ("action", "track_link")]
+    response = owner.post(f"/clients/{cid}/posts/new", form)
+    assert response.status_code == 200, response.text[:300]
+    session.commit()
+    [link] = session.scalars(select(TrackedLink).where(TrackedLink.client_id == cid)).all()
+    short = f"http://testserver/l/{link.code}"
+    assert link.destination == ("https://shop.example.com/spring?id=7&utm_source=x&utm_medium=social"
+                                "&utm_campaign=spring-sale")  # UTM values are kept lower case
+    assert link.network == "x" and link.campaign_id == campaign["id"] and link.label.startswith("Our <b>spring</b>")
+    page = response.text
+    assert f'name="link" value="{short}"' in page and 'id="tracked-link"' in page
+    assert "Our &lt;b&gt;spring&lt;/b&gt; sale starts today</textarea>" in page  # the text is kept, escaped
+    assert session.scalars(select(Post)).all() == []  # nothing but the link is saved
+    assert_safe_page(response, owner.token)
+
+    # Saved as a draft with the short link: the post carries it, and the link leads to the destination.
+    saved = owner.post(f"/clients/{cid}/posts/new", [pair for pair in form if pair[0] not in ("link", "action")]
+                       + [("link", short), ("action", "draft")])
+    assert saved.status_code == 200 and saved.history[0].status_code == 303
+    post = get_post(owner, cid, int(saved.url.path.rsplit("/", 1)[1]))
+    assert post["link"] == short
+    visit = owner.http.get(f"/l/{link.code}", follow_redirects=False)
+    assert visit.status_code == 302 and visit.headers["location"] == link.destination
+
+    # Several networks: one link, source "social"; tracking a short link again, or no link, is refused.
+    edit = owner.post(f"/clients/{cid}/posts/{post['id']}/edit", [
+        ("text", "Spring"), ("channel_ids", ch["x"]), ("channel_ids", ch["mastodon"]),
+        ("link", "https://shop.example.com/"), ("action", "track_link")])
+    assert edit.status_code == 200 and 'id="tracked-link"' in edit.text
+    session.commit()
+    newest = session.scalars(select(TrackedLink).order_by(TrackedLink.id.desc())).first()
+    assert newest.network is None and "utm_source=social&utm_medium=social" in newest.destination
+    assert get_post(owner, cid, post["id"])["link"] == short  # the edit itself was not saved
+    again = owner.post(f"/clients/{cid}/posts/new", [("text", "x"), ("channel_ids", ch["x"]), ("link", short),
+                                                     ("action", "track_link")])
+    assert again.status_code == 422 and 'id="link-error"' in again.text and "short link itself" in again.text
+    empty = owner.post(f"/clients/{cid}/posts/new", [("text", "x"), ("channel_ids", ch["x"]), ("action", "track_link")])
+    assert empty.status_code == 422 and "write the address to track first" in empty.text
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(TrackedLink)) == 2
 
 
 def test_the_live_counter_says_over_by_n_per_network_in_its_unit(owner, acme, session):

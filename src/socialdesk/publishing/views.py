@@ -29,6 +29,9 @@ from socialdesk.clients.views import Form, client_page, see_other
 from socialdesk.db import utcnow
 from socialdesk.kit.authz import REGISTRY, Principal
 from socialdesk.kit.errors import InvalidInput, NotFound
+from socialdesk.links import service as links_service
+from socialdesk.links.permissions import LINKS_WRITE
+from socialdesk.links.schemas import LinkIn
 from socialdesk.networks import text as text_rules
 from socialdesk.publishing import ical, importing
 from socialdesk.publishing import service as posts
@@ -210,7 +213,7 @@ def _field_errors(errors: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _composer(request, session, client_id, values, errors=None, post=None, status=200):
+def _composer(request, session, client_id, values, errors=None, post=None, status=200, tracked=None):
     client = clients_service.get(session=session, client_id=client_id)
     channels = channels_service.list_for(session=session, client_id=client_id)
     ctx = {
@@ -219,7 +222,9 @@ def _composer(request, session, client_id, values, errors=None, post=None, statu
         "campaign_options": [(c.id, c.name) for c in posts.list_campaigns(session=session, client_id=client_id)],
         "media": posts.list_media(session=session, client_id=client_id),
         "policy": posts.settings_for(session=session, client_id=client_id), "zone": client.timezone,
-        "now_local": datetime.now(ZoneInfo(client.timezone)),
+        "now_local": datetime.now(ZoneInfo(client.timezone)), "tracked": tracked,
+        "can_track": request.state.principal.can(LINKS_WRITE, client_id),
+        "base_short": f"{links_service.link_base(get_settings(request))}/l/",
     }
     return _publishing_page(request, session, client_id, "publishing/composer.html", ctx, status)
 
@@ -250,6 +255,38 @@ def _save(session: Session, principal: Principal, client_id: int, form: FormData
     return post
 
 
+def _track_link(request: Request, session: Session, principal: Principal, client_id: int, form: FormData,
+                post: Post | None):
+    """The composer's "Track clicks" button: the link becomes a new short link of the client's (UTM
+    medium social, source the network when one is chosen, campaign the post's) and the composer comes
+    back with it in place, nothing else saved."""
+    values = _composer_values(form)
+    destination = values["link"].strip()
+    errors: dict[str, str] = {}
+    if not principal.can(LINKS_WRITE, client_id):
+        errors["link"] = "you may not make tracked links for this client; ask a manager, or paste a link as it is"
+    elif not destination:
+        errors["link"] = "write the address to track first, such as https://example.com/spring"
+    if errors:
+        return _composer(request, session, client_id, values, errors, post=post, status=422)
+    channels = {c.id: c for c in channels_service.list_for(session=session, client_id=client_id)}
+    networks = {channels[int(i)].network for i in values["channel_ids"] if i.isdigit() and int(i) in channels}
+    label = values["title"].strip() or " ".join(values["text"].split())[:80]
+    with collect_errors(session) as errors:
+        data = validate(LinkIn, {
+            "destination": destination, "utm_medium": "social", "label": label[:200],
+            "network": next(iter(networks)) if len(networks) == 1 else None,
+            "utm_source": "" if len(networks) == 1 else "social",
+            "campaign_id": int(values["campaign_id"]) if values["campaign_id"].isdigit() else None})
+        link = links_service.create_link(session=session, settings=get_settings(request), principal=principal,
+                                         client_id=client_id, data=data)
+        values["link"] = links_service.short_url(get_settings(request), link.code)
+        tracked = {"short_url": values["link"], "destination": link.destination}
+        return _composer(request, session, client_id, values, post=post, tracked=tracked)
+    errors = {"link": "; ".join(errors.values())}  # the link's fields are the composer's one link field
+    return _composer(request, session, client_id, values, errors, post=post, status=422)
+
+
 @router.get("/clients/{client_id}/posts", dependencies=[Depends(require(POSTS_VIEW))])
 def post_list(client_id: int):
     """The client's posts: the calendar's list view."""
@@ -273,7 +310,10 @@ def new_post(client_id: int, request: Request, session: DB, date: str | None = N
 @router.post("/clients/{client_id}/posts/new")
 def create_post(client_id: int, request: Request, session: DB, form: Form,
                 principal: Principal = Depends(require(POSTS_WRITE))):
-    """Save the composer: a draft, scheduled at a local time, or added to the queue."""
+    """Save the composer: a draft, scheduled at a local time, or added to the queue (or make its link a
+    tracked short link, saving nothing)."""
+    if _text(form, "action") == "track_link":
+        return _track_link(request, session, principal, client_id, form, None)
     with collect_errors(session) as errors:
         post = _save(session, principal, client_id, form, None)
         return see_other(f"/clients/{client_id}/posts/{post.id}?saved=1")
@@ -500,6 +540,8 @@ def save_post(client_id: int, post_id: RowId, request: Request, session: DB, for
               principal: Principal = Depends(require(POSTS_WRITE))):
     """Save an edited post (an approved one goes back to review when the client needs approval)."""
     post = posts.get_post(session=session, client_id=client_id, post_id=post_id)
+    if _text(form, "action") == "track_link":
+        return _track_link(request, session, principal, client_id, form, post)
     with collect_errors(session) as errors:
         _save(session, principal, client_id, form, post)
         return see_other(f"/clients/{client_id}/posts/{post_id}?saved=1")
