@@ -416,6 +416,37 @@ def test_a_mastodon_instance_on_loopback_is_refused_when_not_allowed(mastodon_pe
     assert "private or loopback" in refused.value.message
 
 
+def test_a_mastodon_instance_whose_name_rebinds_to_loopback_is_refused(mastodon_peer, monkeypatch):
+    """As for feeds: public when checked, loopback when connecting; the peer is never asked."""
+    from test_netguard import PUBLIC, Resolver
+
+    port = mastodon_peer.base_url.rsplit(":", 1)[1].strip("/")
+    resolver = Resolver(monkeypatch, **{"social.example": [PUBLIC, "127.0.0.1"]})
+    config = {"instance": f"http://social.example:{port}", "public": True, "tags": []}
+    with pytest.raises(SourceError) as refused:
+        mastodon_timeline.poll(config, SourceState(), allow_private=False)
+    assert "social.example is a private or loopback address (127.0.0.1)" in refused.value.message
+    assert refused.value.permanent and len(resolver.asked) >= 2  # checked, then looked up to connect (refused)
+
+
+def test_a_guarded_mastodon_session_reaches_the_checked_address_under_the_instance_name(mastodon_peer, monkeypatch):
+    """With loopback counted as public, the guarded session does reach the instance (by its name)."""
+    from test_netguard import Resolver
+
+    from socialdesk.kit import netguard
+
+    port = mastodon_peer.base_url.rsplit(":", 1)[1].strip("/")
+    Resolver(monkeypatch, **{"social.example": ["127.0.0.1"]})
+    monkeypatch.setattr(netguard, "is_public", lambda address: address == "127.0.0.1")
+    bob = mastodon_peer.client("bob")
+    config = mastodon_timeline.validate({"instance": f"http://social.example:{port}", "tags": ["pinnedcheck"]},
+                                        allow_private=False)
+    start = mastodon_timeline.poll(config, SourceState(), allow_private=False).state
+    status = bob.status_post("reached through the guard #pinnedcheck")
+    (post,) = mastodon_timeline.poll(config, start, allow_private=False).posts
+    assert post.text == "reached through the guard #pinnedcheck" and status["uri"] == post.remote_id
+
+
 def test_an_unreachable_instance_is_an_error_not_a_crash():
     config = {"instance": "http://127.0.0.1:9", "public": True, "tags": []}
     with pytest.raises(SourceError) as down:

@@ -6,8 +6,9 @@ its own network. Self-hosters with an instance on their own network set
 
 Checking a URL when it is saved, or just before a request, is not enough on its own: the name can
 resolve to a public address for the check and to 127.0.0.1 a moment later for the connection (DNS
-rebinding). ``public_addresses`` resolves once and returns only the addresses that may be used, and
-``guarded_transport`` is an httpx transport whose connections go to those addresses and no other.
+rebinding). ``public_addresses`` resolves once and returns only the addresses that may be used;
+``guarded_transport`` (httpx) and ``guard_session`` (requests, as Mastodon.py uses) make connections
+that go to those addresses and no other.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from urllib.parse import urlsplit
 
 import httpcore
 import httpx
+import requests
+import urllib3
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from socialdesk.kit.errors import InvalidInput
 
@@ -106,3 +110,57 @@ def refusal(exc: BaseException) -> str | None:
             return str(cause)
         cause = cause.__cause__ or cause.__context__
     return None
+
+
+class _CheckedConnection:
+    """A urllib3 connection made to an address ``public_addresses`` allows (the TLS name stays the host)."""
+
+    def _new_conn(self):
+        try:
+            infos = public_addresses(self._dns_host, self.port, allow_private=False)
+        except RefusedAddress as exc:
+            raise NewConnectionError(self, str(exc)) from exc
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc
+        name, failure = self._dns_host, None
+        try:
+            for *_, address in infos:
+                self._dns_host = address[0]
+                try:
+                    return super()._new_conn()
+                except NewConnectionError as exc:
+                    failure = exc
+        finally:
+            self._dns_host = name
+        raise failure
+
+
+class _CheckedHTTPConnection(_CheckedConnection, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _CheckedHTTPSConnection(_CheckedConnection, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _CheckedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+class _CheckedAdapter(requests.adapters.HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
+
+
+def guard_session(session: requests.Session, *, allow_private: bool) -> requests.Session:
+    """``session`` with its http(s) connections made only to public addresses, unless private ones are allowed."""
+    if not allow_private:
+        adapter = _CheckedAdapter()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+    return session

@@ -19,6 +19,7 @@ import requests
 from mastodon import Mastodon, MastodonAPIError, MastodonError, MastodonNetworkError, MastodonRatelimitError
 
 from socialdesk.kit.errors import InvalidInput
+from socialdesk.kit.netguard import guard_session, refusal
 from socialdesk.listening.mention import MAX_TEXT_CHARS
 from socialdesk.listening.sources import (
     Batch,
@@ -100,6 +101,8 @@ def poll(config: dict, state: SourceState, *, allow_private: bool) -> Batch:
     except MastodonNetworkError as exc:
         if refused:
             raise SourceError(refused[0], permanent=True) from None
+        if reason := refusal(exc):  # the name now resolves elsewhere than when it was checked
+            raise SourceError(f"refused {instance}: {reason}", permanent=True) from None
         raise SourceError(f"could not reach {instance}: {_first_line(exc)}") from None
     except MastodonRatelimitError:
         raise SourceError(f"{instance} is rate limiting; trying again later", retry_after=300) from None
@@ -121,7 +124,7 @@ def _guard(url: str, *, allow_private: bool) -> None:
 
 
 def _client(instance: str, *, allow_private: bool, refused: list[str]) -> Mastodon:
-    http = requests.Session()
+    http = guard_session(requests.Session(), allow_private=allow_private)  # connects to checked addresses only
 
     def check_redirect(response, *args, **kwargs):
         # Runs on every response before requests follows a redirect: each hop must be allowed too.
