@@ -359,6 +359,44 @@ def test_a_batch_prepared_before_the_write_transaction_is_stored_as_ingest_store
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_copy_stored_while_its_original_is_being_stored_joins_its_group(database, session, two):
+    """Two ingesters (two sources) store a post and its copy at the same time: the copy's ingest waits for
+    the original's to commit, then counts itself in its group instead of leading a second one."""
+    a, _ = two
+    query(session, a, "acme")
+    session.commit()
+    original = "Acme recalls the blue kettle, check the serial number on yours"
+    outcome: list = []
+    with database.session(write=True) as first:
+        assert listening.ingest(session=first, source="firehose", posts=[
+            post(original, rid="orig", at=T0, author_handle="ann")]).outcomes == ["stored"]
+
+        def ingest_copy():
+            with database.session(write=True) as s:
+                outcome.append(listening.ingest(session=s, source="mastodon", posts=[
+                    post(f"RT @ann: {original}", rid="copy", at=T0 + timedelta(minutes=1))]).outcomes)
+
+        worker = threading.Thread(target=ingest_copy)
+        worker.start()
+        waiting = 0
+        for _ in range(500):  # until the copy's ingest waits for the original's
+            with database.session() as s:
+                waiting = s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                        "AND datname = current_database()"))
+            if waiting:
+                break
+            time.sleep(0.01)
+        assert waiting == 1 and outcome == []
+    worker.join(10)
+    assert outcome == [["duplicate"]]
+    session.expire_all()
+    rows = {m.remote_id: m for m in session.scalars(select(Mention))}
+    leaders = session.execute(select(MentionMatch.mention_id, MentionMatch.duplicate, MentionMatch.dup_count)).all()
+    assert sorted(leaders) == sorted([(rows["orig"].id, False, 1), (rows["copy"].id, True, 0)])
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"])
 def test_two_ingests_bumping_the_same_leaders_lock_them_in_one_order(database, session, two):
     """An ingest adds copies to stored group leaders in key order, whatever order its copies came in: two
     ingests bumping the same leaders (worker processes reading different sources) cannot deadlock. Here

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from socialdesk.db import utcnow
@@ -321,6 +321,7 @@ def ingest(*, session: Session, source: str, posts: Sequence[IncomingMention],
         fresh = _attach_existing(session, result, candidates)
         if not fresh:
             return result
+        _lock_groups(session, fresh)
         bumps = _group_duplicates(session, fresh)
     _store(session, result, fresh, bumps)
     from socialdesk.crisis import tasks as crisis_tasks  # crisis detection reads these tables
@@ -401,6 +402,21 @@ def _attach_existing(session: Session, result: IngestResult, candidates: list[_C
         if c.hits:
             out.append(c)
     return out
+
+
+def _lock_groups(session: Session, candidates: list[_Candidate]) -> None:
+    """PostgreSQL: hold the batch's near-duplicate keys until it commits, taken in key order.
+
+    Two ingesters storing a post and its copy at the same time would each look for the group's leader
+    before the other had committed, and both lead a group. With the key held, the second one's look-up
+    waits and then sees the first one's leader. (SQLite's writers take turns: nothing to do.) Held
+    before any row lock and in one order, the keys add no deadlock."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({c.dup_key for c in candidates if c.dup_key is not None})
+    if keys:
+        session.execute(text("SELECT pg_advisory_xact_lock(k) FROM (SELECT k FROM unnest(CAST(:keys AS bigint[])) "
+                             "AS u(k) ORDER BY k) AS ordered"), {"keys": keys})
 
 
 def _group_duplicates(session: Session, candidates: list[_Candidate]) -> dict[tuple[int, int], int]:
