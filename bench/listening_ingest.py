@@ -417,8 +417,9 @@ def main() -> None:
         side = f"fast, {args.processes} processes"
         parallel = results[side]["rows"]
         print(f"{side} rows: {parallel} -> mentions and matches "
-              f"{'the same' if all(parallel[k] == rows[k] for k in ('mentions', 'matches')) else 'DIFFERENT'}; "
-              "near duplicates of another process's source may be taken as leaders when both arrive together")
+              f"{'the same' if all(parallel[k] == rows[k] for k in ('mentions', 'matches')) else 'DIFFERENT'}, "
+              "near-duplicate pairs "
+              f"{'the same' if parallel['duplicates (mention, client)'] == rows['duplicates (mention, client)'] else 'DIFFERENT'}")
         same = same and all(parallel[k] == rows[k] for k in ("mentions", "matches"))
     if not same or not counted:
         sys.exit(1)
