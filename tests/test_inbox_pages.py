@@ -164,6 +164,33 @@ def test_older_pages_back_with_before_and_the_across_clients_inbox_names_clients
     assert only_b == ["Bravo asks"]
 
 
+def test_paging_back_through_conversations_active_at_the_same_instant_skips_none(app, client, session, world):
+    """Reviews imported with a date only all start at one instant: the page boundary falls inside that run.
+    The Older link and the API page by (time, id), so every conversation shows exactly once."""
+    a, ch = world.a_id, world.channel_id
+    made = {conversation(session, a, ch, f"Same instant {k}", at=NOW - timedelta(hours=2)) for k in range(57)}
+    browser = sign_in(app, world["owner"].email)
+    first = browser.get(f"/clients/{a}/inbox")
+    older = html.unescape(re.search(r'<a href="([^"]+)" hx-get="[^"]+" hx-target="#inbox-list"[^>]*>Older</a>',
+                                    first.text).group(1))
+    assert "before_id=" in older
+    shown = texts(first.text) + texts(browser.get(older).text)
+    assert len(shown) == len(set(shown)) and {t for t in shown if t.startswith("Same instant")} \
+        == {f"Same instant {k}" for k in range(57)}
+    headers = world["owner"].headers
+    page = client.get(f"/api/clients/{a}/inbox?limit=20", headers=headers).json()
+    seen = [row["id"] for row in page]
+    while len(page) == 20:
+        last = page[-1]
+        page = client.get(f"/api/clients/{a}/inbox", headers=headers, params={
+            "limit": 20, "before": last["last_activity_at"], "before_id": last["id"]}).json()
+        seen += [row["id"] for row in page]
+    assert len(seen) == len(set(seen)) and made <= set(seen)
+    timeless = client.get(f"/api/clients/{a}/inbox", headers=headers,  # time alone: strictly older only
+                          params={"before": (NOW - timedelta(hours=2)).isoformat()}).json()
+    assert not made & {row["id"] for row in timeless}
+
+
 # --- bulk -----------------------------------------------------------------------------------------
 
 

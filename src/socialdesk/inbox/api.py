@@ -56,15 +56,17 @@ def all_inboxes(session: DB, principal: Principal = Depends(require(INBOX_ALL)),
                 channel_id: Id = None, status: Status | None = None, assignee_id: Id = None,
                 unassigned: bool = False, tag: Tag | None = None, sentiment: Sentiment | None = None,
                 urgent: bool | None = None, older_than: datetime | None = None, newer_than: datetime | None = None,
-                before: datetime | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50):
-    """Conversations across the clients you work on, newest activity first (``before`` pages back;
-    ``older_than`` / ``newer_than`` bound when the conversation began)."""
+                before: datetime | None = None, before_id: Id = None,
+                limit: Annotated[int, Query(ge=1, le=200)] = 50):
+    """Conversations across the clients you work on, newest activity first (``before`` pages back: give
+    the last row's ``last_activity_at`` and its ``id`` as ``before_id``; ``older_than`` / ``newer_than``
+    bound when the conversation began)."""
     visible = [c.id for c in clients_service.list_visible(session=session, principal=principal)]
     ids = [i for i in inbox.inbox_clients(principal, visible) if client_id is None or i == client_id]
     rows = inbox.list_conversations(session=session, client_ids=ids, channel_id=channel_id, status=status,
                                     assignee_id=assignee_id, unassigned=unassigned, tag=tag, sentiment=sentiment,
                                     urgent=urgent, older_than=older_than, newer_than=newer_than, before=before,
-                                    limit=limit)
+                                    before_id=before_id, limit=limit)
     return _with_latest(session, rows)
 
 
@@ -73,12 +75,13 @@ def client_inbox(client_id: RowId, session: DB, _: Principal = Depends(require(I
                  status: Status | None = None, assignee_id: Id = None, unassigned: bool = False,
                  tag: Tag | None = None, sentiment: Sentiment | None = None, urgent: bool | None = None,
                  older_than: datetime | None = None, newer_than: datetime | None = None,
-                 before: datetime | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50):
+                 before: datetime | None = None, before_id: Id = None,
+                 limit: Annotated[int, Query(ge=1, le=200)] = 50):
     clients_service.get(session=session, client_id=client_id)
     rows = inbox.list_conversations(session=session, client_ids=[client_id], channel_id=channel_id, status=status,
                                     assignee_id=assignee_id, unassigned=unassigned, tag=tag, sentiment=sentiment,
                                     urgent=urgent, older_than=older_than, newer_than=newer_than, before=before,
-                                    limit=limit)
+                                    before_id=before_id, limit=limit)
     return _with_latest(session, rows)
 
 

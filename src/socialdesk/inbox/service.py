@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, text, union_all
+from sqlalchemy import func, or_, select, text, union_all
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -312,10 +312,13 @@ def list_conversations(
     older_than: datetime | None = None,
     newer_than: datetime | None = None,
     before: datetime | None = None,
+    before_id: int | None = None,
     limit: int = 50,
 ) -> list[Conversation]:
-    """Conversations, newest activity first (``before`` pages back). ``older_than`` / ``newer_than``
-    bound the age: when the conversation began."""
+    """Conversations, newest activity first (``before`` pages back; with ``before_id``, the last
+    conversation of the previous page, those active at that same instant with a smaller id come next, so
+    a page boundary inside a run of equal times, as an import of dated reviews makes, skips none).
+    ``older_than`` / ``newer_than`` bound the age: when the conversation began."""
     ids = sorted(set(client_ids))
     if not ids or limit < 1:
         return []
@@ -338,7 +341,10 @@ def list_conversations(
         conditions.append(Conversation.first_item_at < older_than)
     if newer_than is not None:
         conditions.append(Conversation.first_item_at >= newer_than)
-    if before is not None:
+    if before is not None and before_id is not None:  # the range read from the index, the tie broken in it
+        conditions += [Conversation.last_activity_at <= before,
+                       or_(Conversation.last_activity_at < before, Conversation.id < before_id)]
+    elif before is not None:
         conditions.append(Conversation.last_activity_at < before)
     # One client, one channel (a client's) or one assignee (on the clients they work on): read from that
     # one ordered index, the client condition checked in it.

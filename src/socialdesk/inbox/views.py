@@ -161,6 +161,7 @@ class Filters:
     age: str = ""
     urgent: bool = False
     before: datetime | None = None
+    before_id: int | None = None  # the last conversation of the previous page (ties on ``before``)
 
     @classmethod
     def parse(cls, params) -> Filters:
@@ -179,12 +180,13 @@ class Filters:
             sentiment=get("sentiment") if get("sentiment") in set(Sentiment) else "",
             tag=get("tag") if get("tag") in set(Tag) else "",
             age=get("age") if get("age") in AGES else "", urgent=get("urgent") == "1", before=before,
+            before_id=_int(get("before_id")) if before else None,
         )
 
     def query(self, **override) -> dict[str, str]:
         values = {"client": self.client, "channel": self.channel, "status": self.status, "assignee": self.assignee,
                   "sentiment": self.sentiment, "tag": self.tag, "age": self.age, "urgent": "1" if self.urgent else "",
-                  "before": self.before.isoformat() if self.before else ""}
+                  "before": self.before.isoformat() if self.before else "", "before_id": self.before_id}
         values.update(override)
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
@@ -194,7 +196,7 @@ class Filters:
 
     @property
     def active(self) -> bool:
-        return any(self.query(before="").values())
+        return any(self.query(before="", before_id="").values())
 
 
 @dataclass
@@ -221,7 +223,8 @@ def _listing(request: Request, session: Session, principal: Principal, client_id
         tag=Tag(filters.tag) if filters.tag else None,
         sentiment=Sentiment(filters.sentiment) if filters.sentiment else None, urgent=True if filters.urgent else None,
         older_than=now - age[2] if age and age[1] == "older" else None,
-        newer_than=now - age[2] if age and age[1] == "newer" else None, before=filters.before, limit=PAGE)
+        newer_than=now - age[2] if age and age[1] == "newer" else None, before=filters.before,
+        before_id=filters.before_id, limit=PAGE)
     latest = inbox.latest_items(session, rows)
     clients = {c.id: c for c in clients_service.list_visible(session=session, principal=principal) if c.id in client_ids}
     channels: dict[int, Channel] = {}
@@ -243,8 +246,9 @@ def _listing(request: Request, session: Session, principal: Principal, client_id
                       + _channel_label(c)) for c in channels.values()],
         "team": sorted(team.items(), key=lambda kv: kv[1].casefold()), "ages": AGES, "tags": list(Tag),
         "sentiments": list(Sentiment), "statuses": STATUS_LABELS,
-        "older_url": filters.url(base, before=rows[-1].last_activity_at.isoformat()) if len(rows) == PAGE else "",
-        "newest_url": filters.url(base, before="") if filters.before else "",
+        "older_url": filters.url(base, before=rows[-1].last_activity_at.isoformat(), before_id=rows[-1].id)
+        if len(rows) == PAGE else "",
+        "newest_url": filters.url(base, before="", before_id="") if filters.before else "",
         "may_triage": {cid for cid in client_ids if principal.can(INBOX_TRIAGE, cid)},
     }
 
@@ -301,7 +305,7 @@ def _back(value: str) -> tuple[int | None, list[tuple[str, str]], str] | None:
     match = re.fullmatch(r"/clients/(\d+)/inbox", parts.path)
     if parts.path != "/inbox" and match is None:
         return None
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k in FILTER_KEYS or k == "before"])
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k in FILTER_KEYS or k in ("before", "before_id")])
     return (int(match.group(1)) if match else None), parse_qsl(parts.query), parts.path + (f"?{query}" if query else "")
 
 
