@@ -112,3 +112,23 @@ def test_round_trip_through_redis_huey(task_settings, invitations, database):
         round_trip(huey, database, invitations)
     finally:
         huey.flush()
+
+
+def test_a_task_queued_after_commit_waits_for_the_outer_commit_not_a_savepoint(database):
+    """A savepoint released inside the unit of work is no commit: the task is queued only when the whole
+    unit commits, and not at all when it rolls back after the savepoint."""
+    from socialdesk.tasks import enqueue_after_commit
+
+    ran: list[str] = []
+    with database.session() as session:
+        enqueue_after_commit(session, ran.append, "committed unit")
+        with session.begin_nested():
+            session.execute(select(1))
+        assert ran == []  # the savepoint's release queued nothing
+    assert ran == ["committed unit"]
+    with pytest.raises(RuntimeError), database.session() as session:
+        enqueue_after_commit(session, ran.append, "rolled back unit")
+        with session.begin_nested():
+            session.execute(select(1))
+        raise RuntimeError("the unit fails after its savepoint")
+    assert ran == ["committed unit"]

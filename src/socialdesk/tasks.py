@@ -82,6 +82,8 @@ def enqueue_after_commit(session: Session, task, *args) -> None:
 
 
 def _enqueue_pending(session: Session) -> None:
+    if session.in_nested_transaction():  # SQLAlchemy signals a savepoint's release as a commit too
+        return
     pending, session.info[_AFTER_COMMIT] = session.info.get(_AFTER_COMMIT) or [], []
     for task, args in pending:
         try:
