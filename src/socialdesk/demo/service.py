@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,11 +15,15 @@ from socialdesk.auth.models import User
 from socialdesk.clients import service as clients_service
 from socialdesk.clients.models import Client, Contact, KpiTarget, Persona
 from socialdesk.clients.schemas import ClientCreate, ContactIn, KpiTargetIn, LogEntryIn, OfficeHoursIn, PersonaIn
+from socialdesk.config import Settings, get_settings
 from socialdesk.db import utcnow
 from socialdesk.demo.data import CLIENTS, DEFAULT_PASSWORD, PEOPLE, DemoClient, DemoPerson
 from socialdesk.kit.authz import AgencyRole
 from socialdesk.kit.errors import Conflict
 from socialdesk.team import service as team_service
+
+if TYPE_CHECKING:  # the activity module imports most domains: loaded only when a seed needs it
+    from socialdesk.demo.activity import ActivitySummary
 
 
 @dataclass
@@ -35,11 +40,13 @@ class DemoResult:
     accounts: list[DemoAccount] = field(default_factory=list)
     clients_created: list[str] = field(default_factory=list)
     clients_kept: list[str] = field(default_factory=list)
+    activity: dict[str, ActivitySummary] = field(default_factory=dict)  # per client created, by name
 
 
-def step_count() -> int:
-    """How many times :func:`seed` calls ``on_step`` (one per client, person, and the client logs)."""
-    return len(CLIENTS) + len(PEOPLE) + 1
+def step_count(*, activity: bool = True) -> int:
+    """How many times :func:`seed` calls ``on_step`` (one per client, person, and the client logs; with
+    ``activity`` one more per client and one for the inbox escalation)."""
+    return len(CLIENTS) + len(PEOPLE) + 1 + ((len(CLIENTS) + 1) if activity else 0)
 
 
 def _create_client(session: Session, spec: DemoClient) -> Client:
@@ -86,10 +93,18 @@ def seed(
     session: Session,
     password: str = DEFAULT_PASSWORD,
     force: bool = False,
+    activity: bool = True,
+    settings: Settings | None = None,
+    now: datetime | None = None,
     on_step: Callable[[str], None] = lambda label: None,
 ) -> DemoResult:
     """Create the demo clients and team. Refused if any client exists, unless ``force``
-    (then only missing clients and accounts are added; existing ones are left as they are)."""
+    (then only missing clients and accounts are added; existing ones are left as they are).
+
+    With ``activity`` each client created also gets the last eight weeks of activity (demo.activity):
+    inbox reviews and their triage, listening queries and mentions, a crisis for one client, analytics
+    imports and tracked links, dated relative to ``now``. ``settings``: for the tracked links' addresses
+    (the process's settings when not given)."""
     existing = session.scalar(select(func.count(Client.id)))
     if existing and not force:
         raise Conflict(
@@ -126,4 +141,17 @@ def seed(
         if spec.name in result.clients_created:
             _add_log(session, spec, clients[spec.name], users)
     on_step("client logs")
+    if not activity:
+        return result
+    from socialdesk.demo import activity as demo_activity
+
+    now = now or datetime.now(UTC)
+    settings = settings or get_settings()
+    for spec in CLIENTS:
+        if spec.name in result.clients_created:
+            result.activity[spec.name] = demo_activity.seed_client(session=session, client=clients[spec.name],
+                                                                   users=users, settings=settings, now=now)
+        on_step(f"activity {spec.name}")
+    demo_activity.escalate(session, now=now)
+    on_step("inbox escalation")
     return result
