@@ -57,6 +57,8 @@ from socialdesk.publishing import service as publishing_service
 from socialdesk.publishing.models import Campaign, Notification
 from socialdesk.web.app import create_app
 
+pytestmark = pytest.mark.xdist_group("demo")  # one process seeds the module's agency once per backend
+
 PRIYA = next(p for p in PEOPLE if p.name == "Priya Raman")
 DIRECTOR = next(p for p in PEOPLE if p.agency_role == AgencyRole.OWNER)
 TOPICS = {"brand", "competitor", "campaign", "industry"}
@@ -119,6 +121,7 @@ def clients_of(session: Session) -> dict[str, Client]:
 # --- profiles and team (unchanged by the activity) -----------------------------------------------------
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # the seed itself runs on both backends in ``seeded``
 def test_demo_command_fills_an_empty_database_then_refuses(cli, database):  # noqa: F811 (the fixture)
     out = ok(cli("demo"))
     assert "Created 6 clients and 11 accounts" in out
@@ -398,6 +401,7 @@ def test_the_director_sees_the_activity_on_every_page(seeded, seen, director):
     assert [a["id"] for a in api] == [alert.id]
 
 
+@pytest.mark.parametrize("seeded", ["sqlite"], indirect=True)  # what is drawn does not depend on the backend
 def test_two_seeds_give_the_same_counts(request, seeded, tmp_path):
     with empty_database(request, seeded.backend, tmp_path) as url:
         database = Database(url)
