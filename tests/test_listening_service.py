@@ -357,6 +357,19 @@ def test_a_batch_prepared_before_the_write_transaction_is_stored_as_ingest_store
         MentionMatch.mention_id == rows[batch[0].remote_id].id))} == {a, b}
 
 
+def lock_waiters(database, tries: int = 500) -> int:
+    """How many sessions of this database wait on a lock, polled until one does (about 5 s at most)."""
+    waiting = 0
+    for _ in range(tries):
+        with database.session() as s:
+            waiting = s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                    "AND datname = current_database()"))
+        if waiting:
+            break
+        time.sleep(0.01)
+    return waiting
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_a_copy_stored_while_its_original_is_being_stored_joins_its_group(database, session, two):
@@ -378,15 +391,7 @@ def test_a_copy_stored_while_its_original_is_being_stored_joins_its_group(databa
 
         worker = threading.Thread(target=ingest_copy)
         worker.start()
-        waiting = 0
-        for _ in range(500):  # until the copy's ingest waits for the original's
-            with database.session() as s:
-                waiting = s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                        "AND datname = current_database()"))
-            if waiting:
-                break
-            time.sleep(0.01)
-        assert waiting == 1 and outcome == []
+        assert lock_waiters(database) == 1 and outcome == []  # the copy's ingest waits for the original's
     worker.join(10)
     assert outcome == [["duplicate"]]
     session.expire_all()
@@ -423,15 +428,7 @@ def test_two_ingests_bumping_the_same_leaders_lock_them_in_one_order(database, s
 
         worker = threading.Thread(target=ingest)
         worker.start()
-        waiting = 0
-        for _ in range(500):  # until the ingest waits on a lock
-            with database.session() as s:
-                waiting = s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                        "AND datname = current_database()"))
-            if waiting:
-                break
-            time.sleep(0.01)
-        assert waiting == 1
+        assert lock_waiters(database) == 1  # the ingest waits on a lock
         other.execute(text("SELECT 1 FROM listening_matches WHERE mention_id = :m FOR UPDATE NOWAIT"),
                       {"m": leaders[high]})  # free: the ingest took nothing before the first leader
     worker.join(10)

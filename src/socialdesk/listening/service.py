@@ -411,7 +411,7 @@ def _lock_groups(session: Session, candidates: list[_Candidate]) -> None:
     before the other had committed, and both lead a group. With the key held, the second one's look-up
     waits and then sees the first one's leader. (SQLite's writers take turns: nothing to do.) Held
     before any row lock and in one order, the keys add no deadlock."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not bulk.on_postgresql(session):
         return
     keys = sorted({c.dup_key for c in candidates if c.dup_key is not None})
     if keys:
