@@ -436,3 +436,59 @@ def test_two_ingests_bumping_the_same_leaders_lock_them_in_one_order(database, s
     session.expire_all()
     counts = dict(session.execute(select(MentionMatch.mention_id, MentionMatch.dup_count)).all())
     assert {m: counts[m] for m in leaders.values()} == {leaders["L1"]: 1, leaders["L2"]: 1}
+
+
+def advisory_locks(session) -> int:
+    return session.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                               "AND pid = pg_backend_pid()"))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_transaction_of_many_batches_holds_a_bounded_number_of_locks(database, session, two, monkeypatch):
+    """Past KEY_LOCK_BUDGET group keys, a transaction holds the whole store instead of one lock a key (an
+    import of thousands of rows in one unit of work ran PostgreSQL out of shared memory). Another ingest
+    then waits for it to commit, and still finds its copy's leader."""
+    a, _ = two
+    query(session, a, "acme")
+    session.commit()
+    monkeypatch.setattr(listening, "KEY_LOCK_BUDGET", 5)
+    outcome: list = []
+    with database.session(write=True) as long:
+        listening.ingest(session=long, source="x", posts=[post(f"acme one {i} of the first batch", rid=f"a{i}") for i in range(3)])
+        assert advisory_locks(long) == 4  # the store shared, three keys
+        for batch in range(1, 6):
+            listening.ingest(session=long, source="x", posts=[post(f"acme batch {batch} post {i} says hello",
+                                                                   rid=f"b{batch}-{i}", author_handle="ann")
+                                                              for i in range(3)])
+            assert advisory_locks(long) == 5  # and the store exclusive, however many batches follow
+
+        def ingest_copy():
+            with database.session(write=True) as s:
+                outcome.append(listening.ingest(session=s, source="mastodon", posts=[
+                    post("RT @ann: acme batch 5 post 2 says hello", rid="copy")]).outcomes)
+
+        worker = threading.Thread(target=ingest_copy)
+        worker.start()
+        assert lock_waiters(database) == 1 and outcome == []
+    worker.join(10)
+    assert outcome == [["duplicate"]]
+    with database.session(write=True) as fresh:  # a new transaction starts again with key locks
+        listening.ingest(session=fresh, source="x", posts=[post("acme later in another unit", rid="later")])
+        assert advisory_locks(fresh) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_an_import_in_one_transaction_holds_one_lock(database, session, two):
+    from socialdesk.listening import importing
+
+    a, _ = two
+    query(session, a, "acme")
+    session.commit()
+    rows = "\n".join(f'{{"remote_id": "r{i}", "text": "acme number {i} of many", "created_at": "2026-11-0{1 + i % 5}T10:00:00Z"}}'
+                     for i in range(250))
+    with database.session(write=True) as s:
+        report = importing.import_text(session=s, client_id=a, text=rows, filename="m.jsonl", chunk=50)
+        assert report.stored == 250
+        assert advisory_locks(s) == 1

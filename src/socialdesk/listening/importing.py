@@ -255,6 +255,7 @@ def import_text(*, session: Session, client_id: int, text: str, filename: str = 
         nonlocal done
         if not batch:
             return
+        service.hold_whole_store(session)  # the file may be one transaction of many batches
         result = service.ingest(session=session, source="import", posts=[p for _, p in batch], client_ids=[client_id])
         reasons = iter(result.rejected)
         for (number, _), outcome in zip(batch, result.outcomes, strict=True):

@@ -404,19 +404,58 @@ def _attach_existing(session: Session, result: IngestResult, candidates: list[_C
     return out
 
 
+# PostgreSQL advisory locks of the near-duplicate groups (see _lock_groups): one lock stands for the whole store.
+_WHOLE_STORE_LOCK = 0x5D_11_57E4_0000_0001
+# Keys one transaction takes one by one. A transaction that stores many batches (an import in one unit of
+# work) would otherwise hold thousands, and PostgreSQL's shared lock table (max_locks_per_transaction x
+# connections, 6,400 by default) runs out ("out of shared memory").
+KEY_LOCK_BUDGET = 2000
+_WHOLE = object()
+
+
+def hold_whole_store(session: Session) -> None:
+    """PostgreSQL: hold every near-duplicate group until this transaction ends: one lock however many batches
+    the transaction stores (an import). Other ingests store their batches before it or after it commits.
+    Take it before the transaction stores anything (taken later it waits for the other ingests to finish)."""
+    if bulk.on_postgresql(session) and _held_keys(session) is not _WHOLE:
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _WHOLE_STORE_LOCK})
+        session.info["listening_locks"] = (session.get_transaction(), _WHOLE)
+
+
+def _held_keys(session: Session):
+    """The group keys this transaction holds one by one (a set), or _WHOLE."""
+    session.connection()  # the transaction has begun
+    transaction, held = session.info.get("listening_locks", (None, None))
+    if transaction is not session.get_transaction():  # set by an earlier transaction: ended, its locks gone
+        held = set()
+        session.info["listening_locks"] = (session.get_transaction(), held)
+    return held
+
+
 def _lock_groups(session: Session, candidates: list[_Candidate]) -> None:
     """PostgreSQL: hold the batch's near-duplicate keys until it commits, taken in key order.
 
     Two ingesters storing a post and its copy at the same time would each look for the group's leader
     before the other had committed, and both lead a group. With the key held, the second one's look-up
     waits and then sees the first one's leader. (SQLite's writers take turns: nothing to do.) Held
-    before any row lock and in one order, the keys add no deadlock."""
+    before any row lock and in one order, the keys add no deadlock.
+
+    Each transaction also holds the whole-store lock shared, so one that holds it exclusively (an import,
+    or a transaction past KEY_LOCK_BUDGET keys) needs no key lock at all."""
     if not bulk.on_postgresql(session):
         return
     keys = sorted({c.dup_key for c in candidates if c.dup_key is not None})
-    if keys:
-        session.execute(text("SELECT pg_advisory_xact_lock(k) FROM (SELECT k FROM unnest(CAST(:keys AS bigint[])) "
-                             "AS u(k) ORDER BY k) AS ordered"), {"keys": keys})
+    held = _held_keys(session)
+    if not keys or held is _WHOLE:
+        return
+    if len(held) + len(keys) > KEY_LOCK_BUDGET:
+        hold_whole_store(session)
+        return
+    if not held:
+        session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": _WHOLE_STORE_LOCK})
+    session.execute(text("SELECT pg_advisory_xact_lock(k) FROM (SELECT k FROM unnest(CAST(:keys AS bigint[])) "
+                         "AS u(k) ORDER BY k) AS ordered"), {"keys": keys})
+    held.update(keys)
 
 
 def _group_duplicates(session: Session, candidates: list[_Candidate]) -> dict[tuple[int, int], int]:
