@@ -2,7 +2,8 @@
 after the commit to a webhook on a real local HTTP server (the JSON is checked) or by e-mail to a
 real aiosmtpd server (text escaped in the HTML part), retried with back-off from Huey's schedule,
 failed with the reason; a clear 422 when the client has no destination; only managers and
-community managers may hand off."""
+community managers may hand off. The conversation page offers the same: a button per configured
+destination, and each handoff's delivery state."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from markupsafe import escape
 from sqlalchemy import select
 from test_notify import Mailbox, free_port, receiver  # noqa: F401 (fixtures)
+from test_pages import forms_of, sign_in
 
 from socialdesk.config import get_settings
 from socialdesk.inbox import handoff as handoff_service
@@ -286,3 +289,86 @@ def test_only_managers_and_community_managers_hand_off(client, world, database, 
     destinations(database, world.a_id, lead_webhook_url=receiver.url("/crm"))
     assert hand_off(client, world, conversation, "lead", person=person).status_code == status
     assert len(receiver.requests) == (1 if status == 202 else 0)
+
+
+# --- the conversation page: the "Send to" buttons and the delivery state ------------------------------
+
+
+def test_the_conversation_page_hands_off_and_shows_each_delivery(app, client, world, database, conversation, huey,
+                                                                 receiver):
+    page_url = f"/clients/{world.a_id}/inbox/{conversation}"
+    browser = sign_in(app, world["community_manager"].email)
+    page = browser.get(page_url).text
+    assert "Send to sales (lead)" not in page and "Send to support (case)" not in page
+    assert f'<a href="/clients/{world.a_id}/inbox/settings">inbox settings</a>' in page  # where a manager sets them
+
+    destinations(database, world.a_id, lead_webhook_url=receiver.url("/crm/s3cret-hook"))
+    page = browser.get(page_url).text
+    assert "Send to sales (lead)" in page and "Send to support (case)" not in page  # only what is configured
+    [form] = [f for f in forms_of(page) if "/handoff" in f]
+    assert f'action="{page_url}/handoff"' in form and f'name="csrf_token" value="{browser.token}"' in form
+
+    sent = browser.post(f"{page_url}/handoff", {"kind": "lead"})
+    assert sent.status_code == 200 and sent.history[0].status_code == 303 and sent.url.query == b"saved=1"
+    assert len(receiver.requests) == 1 and receiver.json()["conversation"]["id"] == conversation
+    assert "Saved." in sent.text and "Lead to sales" in sent.text and "by webhook (http://127.0.0.1/…)" in sent.text
+    assert '<mark class="reply-status status-delivered">delivered</mark>' in sent.text and "1 attempt" in sent.text
+    assert "s3cret-hook" not in sent.text  # the hook's path is a secret
+    [row] = handoffs(client, world, conversation)
+    assert (row["status"], row["created_by_id"]) == ("delivered", world["community_manager"].id)
+
+    # A receiver refusing it for good: failed at once, the reason and the attempts shown.
+    destinations(database, world.a_id, support_webhook_url=receiver.url("/gone"))
+    receiver.answers = [404]
+    page = browser.post(f"{page_url}/handoff", {"kind": "support"}).text
+    assert "Support case to customer service" in page and "status-failed\">failed</mark>" in page
+    assert "the webhook answered HTTP 404: broken" in page and page.count("1 attempt") == 2
+
+
+def test_the_page_refuses_a_bad_kind_or_a_missing_destination_naming_the_field(app, world, database, conversation,
+                                                                                huey, receiver):
+    page_url = f"/clients/{world.a_id}/inbox/{conversation}"
+    destinations(database, world.a_id, lead_webhook_url=receiver.url("/crm"))
+    browser = sign_in(app, world["manager"].email)
+    for data, expected in (({"kind": "sales"}, "kind: Input should be &#39;lead&#39; or &#39;support&#39;"),
+                           ({}, "kind: "),
+                           ({"kind": "support"}, "kind: nowhere to send supports for this client: fill in "
+                                                 "support_webhook_url or support_email in the client&#39;s inbox "
+                                                 "settings")):
+        answer = browser.post(f"{page_url}/handoff", data)
+        assert answer.status_code == 422 and expected in answer.text, (data, answer.text[-3000:])
+        assert 'class="field-error" id="kind-error"' in answer.text and "Send to sales (lead)" in answer.text
+    assert receiver.requests == []
+    with database.session() as s:
+        assert s.scalars(select(Handoff)).all() == []
+
+
+@pytest.mark.parametrize(("person", "status"), [
+    ("content_creator", 403), ("analyst", 403), ("client_approver", 403), ("outsider", 404),
+])
+def test_only_those_who_may_hand_off_get_the_buttons_or_may_post(app, world, database, conversation, huey, receiver,
+                                                                  person, status):
+    page_url = f"/clients/{world.a_id}/inbox/{conversation}"
+    destinations(database, world.a_id, lead_webhook_url=receiver.url("/crm"), support_email="care@alpha.example")
+    browser = sign_in(app, world[person].email)
+    page = browser.get(page_url)
+    if page.status_code == 200:  # they read the conversation, but get no buttons
+        assert "Send to sales (lead)" not in page.text and "/handoff" not in page.text
+    assert browser.post(f"{page_url}/handoff", {"kind": "lead"}).status_code == status
+    assert receiver.requests == []
+
+
+def test_untrusted_text_on_the_handoff_part_of_the_page_is_escaped(app, world, database, conversation, huey, receiver):
+    payload = "<script>alert('hook')</script><img src=x onerror=alert(2)>"
+    destinations(database, world.a_id, lead_webhook_url=receiver.url("/crm"),
+                 support_email="care@alpha.example")
+    browser = sign_in(app, world["manager"].email)
+    page_url = f"/clients/{world.a_id}/inbox/{conversation}"
+    receiver.answers = [502]
+    assert browser.post(f"{page_url}/handoff", {"kind": "lead"}).status_code == 200
+    with database.session() as s:  # as a webhook answering with an HTML page would have it recorded
+        s.scalars(select(Handoff)).one().error = f"the webhook answered HTTP 502: {payload}"
+    page = browser.get(page_url).text
+    assert "Will try again; last try: the webhook answered HTTP 502: " + str(escape(payload)) in page
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "Bea &lt;Buyer&gt;" in page and "<Buyer>" not in page  # the conversation's own text too

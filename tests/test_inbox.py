@@ -122,6 +122,43 @@ def test_done_conversations_reopen_and_triage_is_checked(session, settings, chan
     assert owner_client.get("/api/inbox", params={"status": "new"}).json() == []
 
 
+def test_listing_filters_by_sentiment_and_by_when_the_conversation_began(session, settings, channel, owner_client):
+    """GET /api/inbox and /api/clients/{id}/inbox: ``sentiment``, ``older_than`` and ``newer_than`` (ISO 8601
+    times, ``older_than`` excluded, ``newer_than`` included), alone and together; a bad value is a 422 naming it."""
+    _sync(session, settings, channel, ScriptedNetwork(InboxPage((
+        entry(1, text="I love it, wonderful and great service, thank you!"),
+        entry(60, author="sam", text="Terrible, awful, the worst experience ever. I hate it."),
+        entry(120, author="kim", text="Is the shop open on Sunday?"),
+        entry(130, root=1, kind="reply", text="Thanks again, great!"),  # activity later: the start counts
+    ), "c1")))
+    cid = channel.client_id
+    listed = owner_client.get(f"/api/clients/{cid}/inbox").json()
+    began = {c["latest"]["author_handle"].split("@")[0]: c for c in listed}
+    assert {k: c["sentiment"] for k, c in began.items()} == {"pat": "positive", "sam": "negative", "kim": "neutral"}
+    ids = {k: c["id"] for k, c in began.items()}
+    checks = [
+        ({"sentiment": "negative"}, ["sam"]),
+        ({"sentiment": "positive"}, ["pat"]),
+        ({"older_than": (T0 + timedelta(minutes=60)).isoformat()}, ["pat"]),  # sam began at that instant
+        ({"older_than": "2026-11-20T10:00:01Z"}, ["pat", "sam"]),
+        ({"older_than": "2026-11-20T11:00:01+01:00"}, ["pat", "sam"]),  # the same instant in another zone
+        ({"newer_than": (T0 + timedelta(minutes=60)).isoformat()}, ["kim", "sam"]),
+        ({"newer_than": "2026-11-20T10:00:01Z", "older_than": "2026-11-20T12:00:00Z"}, ["kim"]),
+        ({"newer_than": T0.isoformat(), "older_than": "2026-11-20T11:00:00Z"}, ["pat", "sam"]),
+        ({"sentiment": "negative", "older_than": T0.isoformat()}, []),
+        ({"sentiment": "neutral", "newer_than": "2026-11-20T10:30:00Z"}, ["kim"]),
+    ]
+    for url in (f"/api/clients/{cid}/inbox", "/api/inbox"):
+        for params, expected in checks:
+            answer = owner_client.get(url, params=params)
+            assert answer.status_code == 200, (url, params, answer.text)
+            assert [c["id"] for c in answer.json()] == [ids[k] for k in expected], (url, params)
+        for name, value in (("sentiment", "angry"), ("older_than", "yesterday"), ("newer_than", "2026-13-01")):
+            refused = owner_client.get(url, params={name: value})
+            assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == name, (url, name)
+            assert name in refused.json()["detail"]
+
+
 def test_client_approvers_never_see_the_inbox(client, world):
     a = world.a_id
     approver, cm = world["client_approver"], world["community_manager"]

@@ -38,14 +38,16 @@ def conversation(session, client_id: int, channel_id: int, text: str, *, at: dat
     fresh(session)  # a read left open would make this write fail once the app has written
     at = at or NOW
     start = at - timedelta(minutes=items - 1)
-    row = Conversation(client_id=client_id, channel_id=channel_id, network=network, root_remote_id=f"root{next(_n)}",
-                       status=status, tags=sorted(tags), tag_mask=tag_mask(tags), first_item_at=start,
+    # Not "root<n>" nor "item<n>": the world's own conversation on this channel is named so, from another counter.
+    row = Conversation(client_id=client_id, channel_id=channel_id, network=network,
+                       root_remote_id=f"page-root{next(_n)}", status=status, tags=sorted(tags),
+                       tag_mask=tag_mask(tags), first_item_at=start,
                        last_activity_at=at, item_count=items, author_remote_id=f"id-{author}",
                        author_handle=f"{author}@people.example", sentiment=sentiment, urgent=urgent,
                        assignee_id=assignee_id, escalation_level=0, breached=False, awaiting_since=start,
                        due_at=start + timedelta(hours=8), breach_at=start + timedelta(hours=24))
     for k in range(items):
-        row.items.append(InboxItem(client_id=client_id, channel_id=channel_id, remote_id=f"item{next(_n)}",
+        row.items.append(InboxItem(client_id=client_id, channel_id=channel_id, remote_id=f"page-item{next(_n)}",
                                    kind="mention" if k == 0 else "reply", author_remote_id=f"id-{author}",
                                    author_handle=f"{author}@people.example", author_name=name or author.title(),
                                    author_url=author_url, author_followers=321, url=url,
@@ -189,6 +191,27 @@ def test_paging_back_through_conversations_active_at_the_same_instant_skips_none
     timeless = client.get(f"/api/clients/{a}/inbox", headers=headers,  # time alone: strictly older only
                           params={"before": (NOW - timedelta(hours=2)).isoformat()}).json()
     assert not made & {row["id"] for row in timeless}
+
+
+def test_imported_reviews_show_their_channel_and_the_channel_filter_offers_it(app, client, session, world):
+    """The Reviews channel is not among the channels to publish to, but the inbox names it and filters by it."""
+    a = world.a_id
+    csv = "source,author,rating,text,created_at\nGoogle,Dana K.,5,Lovely cider,2025-06-01\n"
+    made = client.post(f"/api/clients/{a}/inbox/reviews", files={"file": ("r.csv", csv.encode(), "text/csv")},
+                       headers=world["manager"].headers)
+    assert made.status_code == 201, made.text
+    reviews = made.json()["channel_id"]
+    fresh(session)
+    review = session.scalar(select(Conversation.id).where(Conversation.channel_id == reviews))
+    browser = sign_in(app, world["community_manager"].email)
+    for base, name in ((f"/clients/{a}/inbox", "Reviews"), ("/inbox", f"{world.a_name} · Reviews")):
+        page = browser.get(base).text
+        row = re.search(rf'<tr data-conv-row data-id="{review}"[^>]*>(.*?)</tr>', page, re.S).group(1)
+        assert '<small class="muted">Reviews</small>' in row, base
+        assert f'<option value="{reviews}">{escape(name)}</option>' in page, base
+        assert f'<option value="{world.channel_id}">' in page  # the connected channel still offered
+        assert texts(browser.get(f"{base}?channel={reviews}").text) == ["Lovely cider"], base
+    assert texts(browser.get(f"/clients/{a}/inbox?channel={world.channel_id}").text) == ["Alpha inbox secret praise"]
 
 
 # --- bulk -----------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+from collections.abc import Collection
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from socialdesk.channels.models import Channel
@@ -26,7 +28,7 @@ from socialdesk.channels.schemas import (
 )
 from socialdesk.config import get_settings
 from socialdesk.db import utcnow
-from socialdesk.kit import children
+from socialdesk.kit import bulk, children
 from socialdesk.kit.errors import InvalidInput, NotFound, RateLimited
 from socialdesk.kit.netguard import check_public_url
 from socialdesk.networks.base import NetworkAdapter, NetworkError
@@ -60,6 +62,15 @@ def _adapter(network: ChannelNetwork) -> NetworkAdapter:
 def list_for(*, session: Session, client_id: int) -> list[Channel]:
     """The client's connected accounts; not the inbox's Reviews channel (fed by CSV, nothing to publish to)."""
     return [c for c in children.list_for(session, Channel, client_id) if c.network in ADAPTERS]
+
+
+def list_for_clients(*, session: Session, client_ids: Collection[int]) -> list[Channel]:
+    """Every channel of these clients in one query (by client, then id), the inbox's Reviews channels too."""
+    ids = sorted(set(client_ids))
+    if not ids:
+        return []
+    return list(session.scalars(select(Channel).where(bulk.any_of(session, Channel.client_id, ids))
+                                .order_by(Channel.client_id, Channel.id)))
 
 
 def get(*, session: Session, client_id: int, channel_id: int) -> Channel:

@@ -20,6 +20,8 @@ from socialdesk.channels.models import Channel
 from socialdesk.clients import service as clients_service
 from socialdesk.clients.models import Client
 from socialdesk.clients.views import Form, client_page, see_other
+from socialdesk.inbox import handoff as handoffs
+from socialdesk.inbox import importing as review_import
 from socialdesk.inbox import service as inbox
 from socialdesk.inbox import sla
 from socialdesk.inbox import reports
@@ -27,7 +29,7 @@ from socialdesk.inbox.permissions import INBOX_REPORT, INBOX_REPORT_ALL, INBOX_S
 from socialdesk.inbox.schemas import Clock as SlaClock
 from socialdesk.inbox.schemas import InboxSettingsIn
 from socialdesk.inbox.models import Conversation, InboxItem, InboxReply, InboxSettings, SavedReply
-from socialdesk.inbox.permissions import INBOX_ALL, INBOX_BULK, INBOX_TRIAGE, INBOX_VIEW
+from socialdesk.inbox.permissions import INBOX_ALL, INBOX_BULK, INBOX_HANDOFF, INBOX_TRIAGE, INBOX_VIEW
 from socialdesk.inbox.schemas import BulkTriage, ConversationPatch, NoteIn, Sentiment, Status, Tag
 from socialdesk.kit.authz import Principal, Role
 from socialdesk.kit.errors import DomainError, Forbidden, InvalidInput
@@ -43,7 +45,7 @@ DB = Annotated[Session, Depends(get_db)]
 
 PAGE = 50
 STATUS_LABELS = {Status.NEW: "New", Status.OPEN: "Open", Status.WAITING: "Waiting on client", Status.DONE: "Done"}
-NETWORKS = {"mastodon": "Mastodon", "bluesky": "Bluesky", "x": "X"}
+NETWORKS = {"mastodon": "Mastodon", "bluesky": "Bluesky", "x": "X", review_import.NETWORK: "Reviews"}
 # "age" filter: when the conversation began, relative to now.
 AGES = {
     "newer-1h": ("started in the last hour", "newer", timedelta(hours=1)),
@@ -227,18 +229,17 @@ def _listing(request: Request, session: Session, principal: Principal, client_id
         before_id=filters.before_id, limit=PAGE)
     latest = inbox.latest_items(session, rows)
     clients = {c.id: c for c in clients_service.list_visible(session=session, principal=principal) if c.id in client_ids}
-    channels: dict[int, Channel] = {}
-    for cid in client_ids:
-        channels.update({c.id: c for c in channels_service.list_for(session=session, client_id=cid)})
+    # The connected accounts and the Reviews channels (nothing to publish to, but their reviews are in the
+    # inbox), every client's in one query: the all-clients inbox of a director lists fifty clients.
+    channels = {c.id: c for c in channels_service.list_for_clients(session=session, client_ids=client_ids)
+                if c.network in channels_service.ADAPTERS or c.network == review_import.NETWORK}
     people = _people(session, [c.assignee_id for c in rows])
     near = _near(session, {c.client_id for c in rows})
     out = [Row(conversation=c, latest=latest.get(c.id), client=clients.get(c.client_id),
                channel=_channel_label(channels.get(c.channel_id)), assignee=people.get(c.assignee_id, ""),
                clock=clock(c, now, near.get(c.client_id, timedelta(hours=1))),
                url=f"/clients/{c.client_id}/inbox/{c.id}") for c in rows]
-    team: dict[int, str] = {}
-    for cid in client_ids:
-        team.update({u.id: u.name for u in inbox.teammates(session=session, client_id=cid)})
+    team = {u.id: u.name for u in inbox.teammates_of(session=session, client_ids=client_ids)}
     return {
         "rows": out, "filters": filters, "base": base, "show_client": show_client, "me": principal.user_id,
         "list_url": filters.url(base), "clients": [clients[i] for i in client_ids if i in clients],
@@ -371,6 +372,20 @@ class Entry:
     reply: InboxReply | None = None
 
 
+HANDOFF_BUTTONS = {handoffs.HandoffKind.LEAD: "Send to sales (lead)",
+                   handoffs.HandoffKind.SUPPORT: "Send to support (case)"}
+
+
+def _handoff_kinds(session: Session, client_id: int) -> list[tuple[str, str]]:
+    """The buttons for the kinds the client's inbox settings give a webhook or an e-mail address
+    (read, not created: a page view writes no settings row)."""
+    rules = session.get(InboxSettings, client_id)
+    if rules is None:
+        return []
+    return [(kind.value, label) for kind, label in HANDOFF_BUTTONS.items()
+            if any((getattr(rules, f"{kind}_{field}") or "").strip() for field in ("webhook_url", "email"))]
+
+
 def _conversation_page(request: Request, session: Session, principal: Principal, client_id: int,
                        conversation_id: int, *, errors: dict | None = None, note_text: str = "", status: int = 200):
     conversation = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
@@ -381,9 +396,10 @@ def _conversation_page(request: Request, session: Session, principal: Principal,
     notes = inbox.notes(session=session, conversation=conversation)
     events = inbox.events(session=session, conversation=conversation)
     team = inbox.teammates(session=session, client_id=client_id)
+    handed = handoffs.list_for(session=session, conversation=conversation)
     people = _people(session, [n.author_id for n in notes] + [e.actor_id for e in events]
                      + [r.author_id for r in replies] + [m for n in notes for m in (n.mentions or [])]
-                     + [conversation.assignee_id])
+                     + [h.created_by_id for h in handed] + [conversation.assignee_id])
     history = inbox.author_history(session=session, client_id=client_id, author_remote_id=conversation.author_remote_id,
                                    network=conversation.network, exclude_id=conversation.id, limit=10)
     first = next((i for i in items if i.author_remote_id == conversation.author_remote_id), items[0] if items else None)
@@ -403,6 +419,8 @@ def _conversation_page(request: Request, session: Session, principal: Principal,
         "saved_replies": list(session.scalars(select(SavedReply).where(SavedReply.client_id == client_id)
                                               .order_by(SavedReply.title))),
         "me": principal.user_id, "base": f"/clients/{client_id}/inbox",
+        "handoffs": [handoffs.out(h) for h in handed], "may_hand_off": principal.can(INBOX_HANDOFF, client_id),
+        "handoff_kinds": _handoff_kinds(session, client_id),
     }
     return client_page(request, session, client_id, "inbox/conversation.html", ctx, status)
 
@@ -446,6 +464,20 @@ def add_note(client_id: int, conversation_id: RowId, request: Request, session: 
         return see_other(f"/clients/{client_id}/inbox/{conversation_id}#notes")
     return _conversation_page(request, session, principal, client_id, conversation_id, errors=errors, note_text=text,
                               status=422)
+
+
+@router.post("/clients/{client_id}/inbox/{conversation_id:int}/handoff")
+def hand_off(client_id: int, conversation_id: RowId, request: Request, session: DB, form: Form,
+             principal: Principal = Depends(require(INBOX_HANDOFF))):
+    """The "Send to sales / support" buttons: the handoff is written now and delivered in the background."""
+    row = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
+    kind = form.get("kind") if isinstance(form.get("kind"), str) else ""
+    with collect_errors(session) as errors:
+        data = validate(handoffs.HandoffIn, {"kind": kind})
+        handoffs.create(session=session, settings=request.app.state.settings, conversation=row, kind=data.kind,
+                        actor_id=principal.user_id)
+        return see_other(f"/clients/{client_id}/inbox/{conversation_id}?saved=1#handoffs")
+    return _conversation_page(request, session, principal, client_id, conversation_id, errors=errors, status=422)
 
 
 # --- other inbox pages are appended below (settings, reports, saved replies) ---------------------
