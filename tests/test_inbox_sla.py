@@ -307,6 +307,61 @@ def test_the_report_per_client_and_member_matches_hand_computed_figures(session,
     assert quiet.clients[0].answered == 0 and quiet.members == []
 
 
+def test_members_carry_their_open_breaches_and_their_answers_by_hour(app, client, session, world, monkeypatch):
+    def at(n: int, hour: int, minute: int):  # 20 November 2026, UTC (Paris is one hour ahead in winter)
+        written = datetime(2026, 11, 20, hour, minute, tzinfo=UTC)
+        return dataclasses.replace(entry(n, author=f"p{n}"), created_at=written)
+
+    conv = _world_ingest(session, world, at(1, 7, 30), at(2, 9, 45), at(3, 9, 50), at(4, 13, 5), at(5, 22, 40),
+                         at(6, 23, 30), at(7, 23, 50), at(8, 10, 0), at(9, 12, 0))
+    cm, manager, creator = world["community_manager"].id, world["manager"].id, world["content_creator"].id
+    answers = {1: (600, cm), 2: (1200, cm), 6: (60, cm), 3: (90_000, manager), 4: (300, manager)}  # r3 after 25 h
+    for n, (seconds, who) in answers.items():
+        row = conv[f"r{n}"]
+        sla.record_response(session, row, at=row.awaiting_since + timedelta(seconds=seconds), user_id=who)
+    for n, who in ((5, manager), (7, cm), (9, creator)):  # r8 stays unassigned
+        inbox.update(session=session, conversation=conv[f"r{n}"], data=ConversationPatch(assignee_id=who))
+    session.commit()
+    # 21 Nov 23:00 UTC: r5 (limit 22:40), r8 (10:00) and r9 (12:00) wait past their limit, r7 (23:50) not yet.
+    now = datetime(2026, 11, 21, 23, 0, tzinfo=UTC)
+    monkeypatch.setattr(reports, "utcnow", lambda: now)  # the API and the page report as of then too
+    report = reports.response_report(session=session, client_ids=[world.a_id], start=paris(2026, 11, 20, 0, 0),
+                                     end=paris(2026, 11, 22, 0, 0))
+    a = report.clients[0]
+    assert (a.conversations, a.answered, a.breaches, a.open_past_limit) == (9, 5, 4, 3)  # r3 late; r5, r8, r9
+    members = {m.user_id: m for m in report.members}
+    assert set(members) == {cm, manager, creator}  # r7's assignee is within the limit, r8 nobody's
+    hours = {uid: {h: n for h, n in enumerate(f.volume_by_hour) if n} for uid, f in members.items()}
+    # cm answered r6 (00:30 Paris, 23:30 UTC), r1 (08:30) and r2 (10:45): 60, 600, 1200 s.
+    m = members[cm]
+    assert (m.answered, m.breaches, m.open_past_limit, m.median_seconds) == (3, 0, 0, 600)
+    assert m.p90_seconds == pytest.approx(600 + 0.8 * 600) and hours[cm] == {0: 1, 8: 1, 10: 1}
+    # The manager answered r3 (10:50 Paris) 25 h late and r4 (14:05) in 300 s, and still owes r5.
+    m = members[manager]
+    assert (m.answered, m.breaches, m.open_past_limit, m.median_seconds) == (2, 1, 1, 45_150)
+    assert m.p90_seconds == pytest.approx(300 + 0.9 * 89_700) and hours[manager] == {10: 1, 14: 1}
+    m = members[creator]
+    assert (m.answered, m.breaches, m.open_past_limit, m.median_seconds, m.p90_seconds) == (0, 0, 1, None, None)
+    assert hours[creator] == {}
+    assert [m.user_id for m in report.members] == [cm, manager, creator]
+    shown = client.get(f"/api/clients/{world.a_id}/inbox/report", headers=world["analyst"].headers,
+                       params={"start": "2026-11-20T00:00:00", "end": "2026-11-22T00:00:00"})
+    assert shown.status_code == 200, shown.text
+    api = {m["user_id"]: m for m in shown.json()["members"]}
+    assert {uid: (m["breaches"], m["open_past_limit"], m["volume_by_hour"]) for uid, m in api.items()} == {
+        uid: (f.breaches, f.open_past_limit, f.volume_by_hour) for uid, f in members.items()}
+    analyst = sign_in(app, world["analyst"].email)
+    page = analyst.get(f"/clients/{world.a_id}/inbox/report", params={"start": "2026-11-20", "end": "2026-11-21"})
+    assert page.status_code == 200, page.text
+    table = page.text.split('id="report-members"')[1].split("</table>")[0]
+    assert table.split('<th scope="row">Manager</th>')[1].split("</tr>")[0].endswith("<td>1</td><td>1</td>")
+    assert table.split('<th scope="row">Content Creator</th>')[1].split("</tr>")[0].endswith("<td>0</td><td>1</td>")
+    answered = page.text.split(f'id="volume-member-{cm}"')[1].split("</section>")[0]
+    assert "3 first responses" in answered
+    assert all(f"{h:02d}:00–{h:02d}:59: 1" in answered for h in (0, 8, 10)) and "09:00–09:59: 0" in answered
+    assert "No first response" in page.text.split(f'id="volume-member-{creator}"')[1].split("</section>")[0]
+
+
 def test_volume_by_hour_follows_a_quarter_hour_time_zone(session, channel, owner_client):
     cid = channel.client_id
     owner_client.put(f"/api/clients/{cid}/office-hours", json={"timezone": "Asia/Kathmandu", "slots": []})

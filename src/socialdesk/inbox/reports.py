@@ -2,6 +2,13 @@
 first answer, and when the public writes (volume by hour of day in each client's time zone).
 Breaches are the conversations answered after their limit or still waiting past it.
 
+Per member, a conversation answered late is charged to whoever answered it first (``breaches``) and
+one still waiting past its limit to its assignee (``open_past_limit``): kept apart, because the first
+is done and the second is still someone's to answer. A member's volume by hour counts the first
+responses they gave by the hour their conversation began (its first item, the one a first response
+answers) in its client's time zone, so it adds up to their ``answered``, as a client's volume counts
+its incoming items.
+
 A conversation belongs to the period in which it began (``first_item_at``); first-response times are
 ``first_response_seconds`` (already in the client's clock). Percentiles interpolate linearly between
 the closest ranks (like PostgreSQL's ``percentile_cont`` and numpy's default), so the median of
@@ -73,7 +80,9 @@ class MemberFigures:
     answered: int = 0
     median_seconds: float | None = None
     p90_seconds: float | None = None
-    breaches: int = 0
+    breaches: int = 0  # answered first by them, after the limit
+    open_past_limit: int = 0  # assigned to them and still waiting past the limit
+    volume_by_hour: list[int] = field(default_factory=lambda: [0] * 24)
 
 
 @dataclass
@@ -153,27 +162,30 @@ def response_report(*, session: Session, client_ids: Sequence[int], start: datet
                func.sum(case((late, 1), else_=0)))
         .where(*in_period).group_by(Conversation.client_id))
     total = Figures()
-    for cid, n, answered, breaches, late in counts:
+    for cid, n, answered, breaches, past in counts:
         row = rows[cid]
-        row.conversations, row.answered, row.breaches, row.open_past_limit = n, answered, breaches or 0, late or 0
+        row.conversations, row.answered, row.breaches, row.open_past_limit = n, answered, breaches or 0, past or 0
         total.conversations += row.conversations
         total.answered += row.answered
         total.breaches += row.breaches
         total.open_past_limit += row.open_past_limit
+    zones = {cid: ZoneInfo(row.timezone or "UTC") for cid, row in rows.items()}
     # Percentiles need the values themselves (SQLite has no percentile function): one sorted column.
     times = session.execute(
         select(Conversation.client_id, Conversation.first_responder_id, Conversation.first_response_seconds,
-               Conversation.breached)
+               Conversation.breached, Conversation.first_item_at)
         .where(*in_period, Conversation.first_response_seconds.is_not(None))
         .order_by(Conversation.first_response_seconds))
     per_client: dict[int, list[int]] = defaultdict(list)
     per_member: dict[int | None, list[int]] = defaultdict(list)
     member_breaches: dict[int | None, int] = defaultdict(int)
+    member_hours: dict[int | None, list[int]] = defaultdict(lambda: [0] * 24)
     everyone: list[int] = []
-    for cid, responder, seconds, breached in times:
+    for cid, responder, seconds, breached, began in times:
         per_client[cid].append(seconds)
         per_member[responder].append(seconds)
         member_breaches[responder] += 1 if breached else 0
+        member_hours[responder][began.astimezone(zones[cid]).hour] += 1
         everyone.append(seconds)
     for cid, seconds in per_client.items():
         rows[cid].set_times(seconds)
@@ -183,16 +195,21 @@ def response_report(*, session: Session, client_ids: Sequence[int], start: datet
         select(InboxItem.client_id, bucket.label("bucket"), func.count())
         .where(InboxItem.client_id.in_(list(rows)), InboxItem.created_at >= start, InboxItem.created_at < end)
         .group_by(InboxItem.client_id, bucket))
-    zones = {cid: ZoneInfo(row.timezone or "UTC") for cid, row in rows.items()}
     for cid, quarter, n in volume:
         local = datetime.fromtimestamp(int(quarter) * BUCKET, UTC).astimezone(zones[cid])
         rows[cid].volume_by_hour[local.hour] += n
-    people = [uid for uid in per_member if uid is not None]
+    # Still waiting past the limit: the assignee's to answer (unassigned ones count on the client's figures only).
+    waiting = dict(session.execute(
+        select(Conversation.assignee_id, func.count())
+        .where(*in_period, late, Conversation.assignee_id.is_not(None)).group_by(Conversation.assignee_id)).all())
+    people = [uid for uid in per_member.keys() | waiting.keys() if uid is not None]
     names = {uid: name for uid, name in session.execute(select(User.id, User.name).where(User.id.in_(people)))}
     members = []
-    for uid, seconds in per_member.items():
+    for uid in per_member.keys() | waiting.keys():
+        seconds = per_member.get(uid, [])
         member = MemberFigures(uid, names.get(uid, "a removed person") if uid is not None else "automatic or unknown",
-                               answered=len(seconds), breaches=member_breaches[uid])
+                               answered=len(seconds), breaches=member_breaches[uid],
+                               open_past_limit=waiting.get(uid, 0), volume_by_hour=member_hours[uid])
         member.median_seconds, member.p90_seconds = percentile(seconds, 0.5), percentile(seconds, 0.9)
         members.append(member)
     members.sort(key=lambda m: (-m.answered, m.name))

@@ -287,7 +287,10 @@ class MemberResponseReport(BaseModel):
     answered: int
     median_seconds: float | None
     p90_seconds: float | None
-    breaches: int
+    breaches: int = Field(description="Conversations they answered first, after the limit")
+    open_past_limit: int = Field(description="Conversations assigned to them still waiting past the limit")
+    volume_by_hour: list[int] = Field(description="Their first responses per hour of day 0-23 the conversation "
+                                                  "began, in its client's time zone")
 
 
 class ResponseReportOut(BaseModel):
