@@ -16,7 +16,7 @@ from socialdesk.clients import service as clients_service
 from socialdesk.clients.models import KpiTarget
 from socialdesk.clients.schemas import ClientCreate
 from socialdesk.listening.models import ListeningQuery, Mention, MentionMatch
-from socialdesk.publishing.models import MediaFile, Post, PostTarget
+from socialdesk.publishing.models import IMPORTED, MediaFile, Post, PostEvent, PostTarget
 from socialdesk.publishing.timing import new_marker
 
 START, END = date(2026, 3, 1), date(2026, 3, 30)  # 30 days: a "month" target is not scaled
@@ -338,45 +338,122 @@ def test_competitor_benchmarks_share_of_voice_adds_up_to_100(session):
     assert results["positive_sentiment_percent"].status == "amber"
 
 
-def test_time_use_counts_replies_triage_posts_and_approvals_per_person(session, world):
-    from socialdesk.inbox.models import Conversation, InboxEvent, InboxReply
+def test_team_time_is_estimated_per_person_and_client_with_each_clients_share(session, world):
+    """Hand-computed: on A 90 minutes, on B 30, so A takes 75 % of the team's 2 hours."""
+    from socialdesk.crisis.models import Crisis, CrisisEvent
+    from socialdesk.inbox.models import InboxEvent, InboxReply
     from socialdesk.publishing.models import Approval
+    from socialdesk.reports.models import ReportDefinition, ReportShare
 
-    cm = world["community_manager"]
+    a, b = world.a_id, world.b_id
+    cm, cc, manager, director, analyst, approver, outsider = (world[k] for k in (
+        "community_manager", "content_creator", "manager", "director", "analyst", "client_approver", "outsider"))
+    start, end = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
     when = datetime(2026, 3, 5, 12, tzinfo=UTC)
-    conv = session.get(Conversation, world.conversation_id)
-    for i in range(3):
-        session.add(InboxReply(conversation_id=conv.id, client_id=world.a_id, channel_id=world.channel_id,
-                               author_id=cm.id, text="thanks", marker=f"m{next(_n)}", status="sent", created_at=when))
-    session.add(InboxReply(conversation_id=conv.id, client_id=world.a_id, channel_id=world.channel_id,
-                           author_id=cm.id, text="auto", automatic=True, marker=f"m{next(_n)}", created_at=when))
-    session.add_all(InboxEvent(conversation_id=conv.id, client_id=world.a_id, actor_id=cm.id, kind="assigned",
-                               at=when) for _ in range(2))
-    session.add(Post(client_id=world.a_id, text="x", created_by_id=world["content_creator"].id, created_at=when,
-                     media_ids=[]))
-    session.add(Approval(post_id=world.post_id, client_id=world.a_id, version=1, capacity="client",
-                         user_id=world["client_approver"].id, decision="approved", at=when))
+
+    def reply(at, automatic=False):
+        session.add(InboxReply(conversation_id=world.conversation_id, client_id=a, channel_id=world.channel_id,
+                               author_id=cm.id, text="thanks", automatic=automatic, marker=f"m{next(_n)}",
+                               status="sent", created_at=at))
+
+    def inbox_event(kind):
+        session.add(InboxEvent(conversation_id=world.conversation_id, client_id=a, actor_id=cm.id, kind=kind, at=when))
+
+    def created(client_id, who, at, imported=False):
+        post = Post(client_id=client_id, text="x", created_by_id=who.id, created_at=at, media_ids=[])
+        session.add(post)
+        session.flush()
+        session.add(PostEvent(post_id=post.id, client_id=client_id, actor_id=who.id, kind="created", at=at,
+                              note=IMPORTED if imported else ""))
+
+    def crisis_event(crisis, kind, actor):
+        session.add(CrisisEvent(crisis_id=crisis.id, client_id=crisis.client_id, kind=kind,
+                                actor_id=actor.id if actor else None, at=when))
+
+    # Community manager on A: 3 replies by hand (4 min each) and 3 triage changes (1 min each) = 15 min.
+    # Not counted: an automatic reply, one sent before the period, and the "replied" event of a reply.
+    for _ in range(3):
+        reply(when)
+    reply(when, automatic=True)
+    reply(start - timedelta(minutes=1))
+    for kind in ("assigned", "assigned", "tags", "replied"):
+        inbox_event(kind)
+    # Content creator on A: 2 posts written (15 min each) and a listening query (10) = 40 min. Imported from
+    # a CSV file, not timed: 4 posts in the period (one 3 s into it); one imported before it is not counted.
+    created(a, cc, datetime(2026, 3, 2, 10, tzinfo=UTC))
+    for offset in (0, 4, 8):
+        created(a, cc, datetime(2026, 3, 3, 14, 0, offset, tzinfo=UTC), imported=True)
+    created(a, cc, datetime(2026, 3, 3, 14, 0, 10, tzinfo=UTC))  # 2 s after an import: written by hand
+    created(a, cc, start - timedelta(seconds=5), imported=True)
+    created(a, cc, start + timedelta(seconds=3), imported=True)
+    session.add(ListeningQuery(client_id=a, name="brand", topic="brand", text="alpha", created_by_id=cc.id,
+                               created_at=when))
+    # Manager on A: a team approval (3). The client approver's approval is the client's time: not counted.
+    session.add(Approval(post_id=world.post_id, client_id=a, version=1, capacity="team", user_id=manager.id,
+                         decision="approved", at=when))
+    session.add(Approval(post_id=world.post_id, client_id=a, version=1, capacity="client", user_id=approver.id,
+                         decision="approved", at=when))
+    # Director on A: a crisis-room decision (10); the holding statement (a post) and the alert are not theirs.
+    room_a, room_b = Crisis(client_id=a, type="other", title="Recall"), Crisis(client_id=b, type="other", title="Oven")
+    session.add_all([room_a, room_b])
     session.flush()
-    rows = insights.time_use(session=session, client_ids=[world.a_id], start=datetime(2026, 3, 1, tzinfo=UTC),
-                             end=datetime(2026, 4, 1, tzinfo=UTC))
-    by = {r.user_id: r for r in rows}
-    assert (by[cm.id].replies, by[cm.id].triage, by[cm.id].total) == (3, 2, 5)
-    assert by[world["content_creator"].id].posts_created == 1
-    assert by[world["client_approver"].id].approvals == 1
+    crisis_event(room_a, "decision", director)
+    crisis_event(room_a, "statement", director)
+    crisis_event(room_a, "alert", None)
+    # Analyst on A: a report set up (20) and a report link shared (2) = 22 min.
+    report = ReportDefinition(client_id=a, name="Monthly", sections=["summary"], created_by_id=analyst.id,
+                              created_at=when)
+    session.add(report)
+    session.flush()
+    session.add(ReportShare(client_id=a, definition_id=report.id, period="2026-02", token_hash="0" * 64,
+                            prefix="abc", expires_at=end, created_by_id=analyst.id, created_at=when))
+    # Outsider on B: a post written (15), a listening query (10), a crisis-room action (5) = 30 min.
+    created(b, outsider, when)
+    session.add(ListeningQuery(client_id=b, name="brand", topic="brand", text="bravo", created_by_id=outsider.id,
+                               created_at=when))
+    crisis_event(room_b, "action", outsider)
+    session.flush()
+
+    team = insights.time_use(session=session, client_ids=[a, b], start=start, end=end)
+    assert (team.minutes, team.hours) == (120, 2.0)
+    assert [(c.client_id, c.spent.minutes, c.spent.hours, c.spent.share) for c in team.clients] == [
+        (a, 90, 1.5, 75.0), (b, 30, 0.5, 25.0)]
+    assert team.clients[0].spent.posts_imported == 4 and team.clients[0].spent.counts["posts"] == 2
+    rows = {(r.user_id, r.client_id): r.spent for r in team.rows}
+    assert set(rows) == {(cm.id, a), (cc.id, a), (manager.id, a), (director.id, a), (analyst.id, a), (outsider.id, b)}
+    assert (rows[(cm.id, a)].counts["replies"], rows[(cm.id, a)].counts["triage"], rows[(cm.id, a)].minutes) == (
+        3, 3, 15)
+    assert (rows[(cc.id, a)].counts["posts"], rows[(cc.id, a)].posts_imported, rows[(cc.id, a)].counts["queries"],
+            rows[(cc.id, a)].minutes, rows[(cc.id, a)].hours, rows[(cc.id, a)].share) == (2, 4, 1, 40, 0.67, 33.3)
+    assert (rows[(manager.id, a)].counts["approvals"], rows[(manager.id, a)].minutes) == (1, 3)
+    assert (rows[(director.id, a)].counts["crisis_decisions"], rows[(director.id, a)].minutes) == (1, 10)
+    assert (rows[(analyst.id, a)].counts["reports"], rows[(analyst.id, a)].counts["report_links"],
+            rows[(analyst.id, a)].hours) == (1, 1, 0.37)
+    assert rows[(outsider.id, b)].counts == {**dict.fromkeys(insights.MINUTES, 0), "posts": 1, "queries": 1,
+                                             "crisis_actions": 1}
+    assert [(p.name, p.spent.minutes, p.spent.share) for p in team.people] == [
+        (cc.name, 40, 33.3), (outsider.name, 30, 25.0), (analyst.name, 22, 18.3), (cm.name, 15, 12.5),
+        (director.name, 10, 8.3), (manager.name, 3, 2.5)]
+    assert [r.user_id for r in team.rows][:1] == [cc.id] and team.rows[-1].client_id == b  # A first, most time first
+    only_b = insights.time_use(session=session, client_ids=[b], start=start, end=end)
+    assert [(c.client_id, c.spent.share) for c in only_b.clients] == [(b, 100.0)]
 
 
 def test_overview_lists_only_the_clients_the_person_may_see(session, world):
     kpi(session, world.b_id, "posts_published", 4)
+    session.add(PostEvent(post_id=world.post_id, client_id=world.a_id, actor_id=world["owner"].id, kind="created",
+                          at=datetime.now(UTC)))
     session.commit()
     outsider = insights.overview(session=session, principal=world["outsider"].principal())
     assert [c.client_id for c in outsider.clients] == [world.b_id]
     assert outsider.clients[0].kpis[0].status == "red"  # nothing published on B
-    assert all(t.client_id == world.b_id for t in outsider.time_use)
+    assert all(t.client_id == world.b_id for t in outsider.time_use.rows)
     approver = insights.overview(session=session, principal=world["client_approver"].principal())
     assert [c.client_id for c in approver.clients] == [world.a_id]
-    assert approver.time_use == []  # who did what is the agency's business, not the client's
+    assert approver.time_use is None  # who did what is the agency's business, not the client's
     director = insights.overview(session=session, principal=world["director"].principal())
     assert {c.client_id for c in director.clients} == {world.a_id, world.b_id}
+    assert [c.client_id for c in director.time_use.clients] == [world.a_id]  # the world's post, written today
 
 
 def test_api_dashboard_and_isolation(client, world):

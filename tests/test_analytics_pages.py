@@ -79,6 +79,48 @@ def test_agency_page_lists_each_visible_clients_kpis_and_the_team_time(client, s
     assert world.a_name in r.text and "Where the team" not in r.text
 
 
+def test_agency_page_shows_each_clients_share_of_the_team_time_and_the_estimates(client, session, world):
+    """The period picks the activity: over 30 days A has 45 of the team's 75 minutes (60 %), over 7 days 45 of
+    60 (75 %). A person's hostile name is escaped."""
+    from socialdesk.kit.authz import Role
+    from socialdesk.publishing.models import Post, PostEvent
+
+    def created(client_id, who, at):
+        post = Post(client_id=client_id, text="x", created_by_id=who.id, created_at=at, media_ids=[])
+        session.add(post)
+        session.flush()
+        session.add(PostEvent(post_id=post.id, client_id=client_id, actor_id=who.id, kind="created", at=at))
+
+    hostile = world.add_user("hostile", name=HOSTILE, roles={world.b_id: Role.COMMUNITY_MANAGER})
+    now = datetime.now(UTC)
+    # A: three posts by the content creator: 3 x 15 min.
+    for at in (now - timedelta(days=1), now - timedelta(days=1, hours=1), now - timedelta(hours=2)):
+        created(world.a_id, world["content_creator"], at)
+    for at in (now - timedelta(days=1), now - timedelta(days=20)):  # B: 15 min a week, 30 in a month
+        created(world.b_id, hostile, at)
+    session.commit()
+
+    def share_row(client_id, name, hours, share):
+        return (f'<tr data-client="{client_id}"><td>{name}</td><td>{hours} h</td><td><meter min="0" max="100" '
+                f'value="{float(share)}"></meter> {share} %</td>')
+
+    r = page(client, world, "director", "/analytics", days="30")
+    assert r.status_code == 200, r.text
+    html = r.text
+    table = html[html.index('id="time-by-client"'):html.index('id="time-by-person"')]
+    assert share_row(world.a_id, world.a_name, "0.75", 60) in table
+    assert share_row(world.b_id, world.b_name, "0.5", 40) in table
+    assert "<td>1.25 h</td><td>100 %</td>" in table and "3 posts written" in table
+    assert ("Estimates: 4 min per inbox reply written by hand; 1 min per triage change (assign, status, tags, "
+            "hand-off); 15 min per post written; 3 min per approval decision by the team;") in html
+    assert "10 min per listening query written." in html and "not timesheets" in html
+    assert "<script>__xssHit" not in html and "&lt;script&gt;__xssHit(1)&lt;/script&gt;" in html
+    r = page(client, world, "director", "/analytics", days="7")
+    table = r.text[r.text.index('id="time-by-client"'):r.text.index('id="time-by-person"')]
+    assert share_row(world.a_id, world.a_name, "0.75", 75) in table
+    assert share_row(world.b_id, world.b_name, "0.25", 25) in table
+
+
 # --- in Chromium --------------------------------------------------------------------------------
 
 XSS_HOOK = "window.__xss = []; window.__xssHit = (n) => window.__xss.push(n);"

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from socialdesk.kit.authz import Role
-from socialdesk.publishing.models import Post, PostTarget
+from socialdesk.publishing.models import IMPORTED, Post, PostEvent, PostTarget
 from test_pages import HTML, add_person, make_client, owner, sign_in  # noqa: F401
 from test_publishing_pages import NEXT_YEAR, XSS, acme, add_channel, api_post, get_post  # noqa: F401
 
@@ -169,6 +169,8 @@ def test_a_good_file_creates_posts_at_the_right_utc_times(owner, acme, session):
     assert third["scheduled_at"] is None and third["status"] == "draft"
     assert sorted(t["network"] for t in third["targets"]) == ["mastodon", "x"]
     assert _count_posts(session) == 3
+    notes = session.scalars(select(PostEvent.note).where(PostEvent.kind == "created")).all()
+    assert notes == [IMPORTED] * 3  # the team's time counts them apart from posts written by hand
 
 
 def test_a_file_with_bad_rows_creates_nothing_and_reports_every_row(owner, acme, session):

@@ -264,5 +264,6 @@ agency_router = APIRouter(prefix="/api/analytics", tags=["analytics"])
 def overview(session: DB, principal: Principal = Depends(require(OVERVIEW_VIEW)),
              days: Annotated[int, Query(ge=1, le=insights.MAX_DAYS)] = 30):
     """Every client you may see the analytics of with its KPI statuses over the last ``days`` days, and
-    where the team's time went (inbox replies and triage, posts created, approvals) per person and client."""
+    where the team's time went: estimated hours per client (with its share of the team's), per person and
+    per person on each client, from the recorded actions and the typical minutes of each kind."""
     return insights.overview(session=session, principal=principal, days=days)

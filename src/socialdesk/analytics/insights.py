@@ -17,6 +17,10 @@ Definitions (shown to the user next to every figure):
   below the target, amber up to ``AMBER_OVER`` times it, red above. No figure -> unknown, with why.
   Targets of counts (clicks, posts, ...) are per KPI period and are scaled to the length of the period
   looked at, unless it is within 10 % of the KPI period's length.
+- **Team time**: estimated, not measured: each recorded action of a person (inbox reply, triage change,
+  post written, approval, crisis-room decision or action, report set up or shared, listening query
+  written) counts the typical minutes of its kind (``EFFORTS``, shown on the page). Posts imported from a
+  CSV file (their "created" event says so) are counted apart and not timed.
 
 Every query aggregates in SQL or reads plain columns (no ORM objects per row): the newest snapshot of
 each post is found with one GROUP BY, account totals with GROUP BY channel or day.
@@ -43,7 +47,7 @@ from socialdesk.clients import service as clients_service
 from socialdesk.clients.models import Client, KpiTarget
 from socialdesk.clients.schemas import WEEKDAYS, KpiMetric
 from socialdesk.kit.errors import InvalidInput
-from socialdesk.publishing.models import Campaign, MediaFile, Post, PostTarget
+from socialdesk.publishing.models import IMPORTED, Campaign, MediaFile, Post, PostEvent, PostTarget
 
 MAX_DAYS = 400
 FIRST_YEAR, LAST_YEAR = 1970, 2200  # clear of datetime's limits once history weeks are subtracted
@@ -1114,29 +1118,11 @@ class ClientKpis:
 
 
 @dataclass
-class TimeUse:
-    """What one person did on one client in the period, from the inbox and publishing history."""
-
-    user_id: int | None
-    name: str
-    client_id: int
-    client_name: str
-    replies: int = 0
-    triage: int = 0  # inbox events they caused (assign, status, tag, ...)
-    posts_created: int = 0
-    approvals: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.replies + self.triage + self.posts_created + self.approvals
-
-
-@dataclass
 class Overview:
     start: date | None
     end: date | None
     clients: list[ClientKpis]
-    time_use: list[TimeUse]
+    time_use: TeamTime | None  # None: the person sees no client's team
     days: int
     team_clients: int = 0  # clients whose team the person sees (time use is only counted there)
 
@@ -1163,41 +1149,203 @@ def overview(*, session: Session, principal, days: int = 30) -> Overview:
             lo, hi = min(lo or s.lo, s.lo), max(hi or s.hi, s.hi)
             first_day, last_day = min(first_day or start, start), max(last_day or end, end)
     return Overview(first_day, last_day, rows, time_use(session=session, client_ids=[c.id for c in team_clients],
-                                                      start=lo, end=hi) if team_clients else [], days,
+                                                      start=lo, end=hi) if team_clients else None, days,
                     len(team_clients))
 
 
-def time_use(*, session: Session, client_ids: list[int], start: datetime, end: datetime) -> list[TimeUse]:
-    """Per person and client: inbox replies sent (not automatic ones), inbox triage events, posts created
-    and approval decisions in [start, end): four GROUP BY queries."""
-    from socialdesk.auth.models import User
-    from socialdesk.inbox.models import InboxEvent, InboxReply
-    from socialdesk.publishing.models import Approval
+# --- where the team's time goes ---------------------------------------------------------------------
 
-    if not client_ids:
-        return []
-    table: dict[tuple[int | None, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    queries = {
-        "replies": select(InboxReply.author_id, InboxReply.client_id, func.count()).where(
-            InboxReply.client_id.in_(client_ids), InboxReply.automatic.is_(False), InboxReply.created_at >= start,
-            InboxReply.created_at < end).group_by(InboxReply.author_id, InboxReply.client_id),
-        "triage": select(InboxEvent.actor_id, InboxEvent.client_id, func.count()).where(
-            InboxEvent.client_id.in_(client_ids), InboxEvent.actor_id.is_not(None), InboxEvent.at >= start,
-            InboxEvent.at < end).group_by(InboxEvent.actor_id, InboxEvent.client_id),
-        "posts_created": select(Post.created_by_id, Post.client_id, func.count()).where(
-            Post.client_id.in_(client_ids), Post.created_by_id.is_not(None), Post.created_at >= start,
-            Post.created_at < end).group_by(Post.created_by_id, Post.client_id),
-        "approvals": select(Approval.user_id, Approval.client_id, func.count()).where(
-            Approval.client_id.in_(client_ids), Approval.user_id.is_not(None), Approval.at >= start,
-            Approval.at < end).group_by(Approval.user_id, Approval.client_id),
-    }
-    for name, stmt in queries.items():
-        for uid, cid, n in session.execute(stmt):
-            table[(uid, cid)][name] += n
-    users = {u for u, _ in table if u is not None}
+
+@dataclass(frozen=True)
+class Effort:
+    """The typical minutes one kind of recorded action takes (an estimate, shown beside the hours)."""
+
+    kind: str
+    label: str  # "inbox reply written by hand": shown as "4 min per inbox reply written by hand"
+    heading: str  # the column's heading
+    minutes: int
+
+
+# The records say who did what and when, never how long it took: a reply's ``created_at`` is when it was
+# sent, and the time since the message arrived is waiting in the queue, not work, so it measures nothing
+# here. Every hour below is therefore a count of actions times a typical duration, and the page says so.
+# The figures are deliberately round working assumptions for an agency team, not measurements.
+EFFORTS = (
+    Effort("replies", "inbox reply written by hand", "Replies", 4),  # read the thread, write, send
+    Effort("triage", "triage change (assign, status, tags, hand-off)", "Triage", 1),
+    Effort("posts", "post written", "Posts written", 15),  # text, variants, media, alt text
+    Effort("approvals", "approval decision by the team", "Approvals", 3),
+    Effort("crisis_decisions", "crisis-room decision", "Crisis decisions", 10),  # strategy, renaming, closing
+    Effort("crisis_actions", "crisis-room action (step, action, note, pinned mention, pause)", "Crisis actions", 5),
+    Effort("reports", "report set up", "Reports set up", 20),  # sections, period, recipients, next steps
+    Effort("report_links", "report link shared", "Report links", 2),
+    Effort("queries", "listening query written", "Queries written", 10),
+)
+MINUTES = {e.kind: e.minutes for e in EFFORTS}
+# Nobody writes two posts by hand within seconds: posts one person created on one client this close to
+# another of theirs came from a CSV calendar import or a script (the import goes through the same
+# service as the composer, so nothing else tells them apart). They are counted apart and not timed.
+TRIAGE_KINDS = ("status", "assigned", "tags", "handoff")  # not "replied": the reply is counted itself
+# Crisis-room timeline kinds that are a person's work. "statement" is left out: a holding statement is a
+# post and its approval, counted in publishing; "alert" and the alert's sample mentions have no actor.
+CRISIS_KINDS = {"decision": "crisis_decisions", "action": "crisis_actions", "note": "crisis_actions",
+                "mention": "crisis_actions", "pause": "crisis_actions"}
+NOT_COUNTED = ("automatic replies; the client's own approvals (their time, not the team's); reports sent by "
+               "the schedule or by hand and listening query edits (no person is recorded for them)")
+
+
+@dataclass
+class Spent:
+    """Actions of each kind (:data:`EFFORTS`), the estimated time they took, and its share of the team's."""
+
+    counts: dict[str, int]
+    posts_imported: int  # imported from a CSV file: not written here, not timed
+    minutes: int
+    hours: float
+    share: float  # percent of the team's estimated time in the period
+
+
+@dataclass
+class TimeUse:
+    """What one person did on one client in the period."""
+
+    user_id: int | None
+    name: str
+    client_id: int
+    client_name: str
+    spent: Spent
+
+
+@dataclass
+class ClientTime:
+    client_id: int
+    client_name: str
+    spent: Spent
+
+
+@dataclass
+class PersonTime:
+    user_id: int | None
+    name: str
+    spent: Spent
+
+
+@dataclass
+class TeamTime:
+    """Where the team's time went in [start, end): per client (most time first), per person, and per person
+    on each client, with the estimates the hours rest on."""
+
+    start: datetime
+    end: datetime
+    minutes: int
+    hours: float
+    clients: list[ClientTime]
+    people: list[PersonTime]
+    rows: list[TimeUse]
+    estimates: list[Effort] = field(default_factory=lambda: list(EFFORTS))
+    not_counted: str = NOT_COUNTED
+
+
+def time_use(*, session: Session, client_ids: list[int], start: datetime, end: datetime) -> TeamTime:
+    """Where the team's time went on the given clients in [start, end): each person's recorded actions
+    (:data:`EFFORTS`) times their typical minutes, per client and in total, and each client's and
+    person's share of the whole. One GROUP BY per source."""
+    from socialdesk.auth.models import User
+
+    counts: dict[tuple[int | None, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(MINUTES, 0))
+    imported: dict[tuple[int | None, int], int] = defaultdict(int)
+    if client_ids:
+        for uid, cid, kind, n in _actions(session, client_ids, start, end):
+            counts[(uid, cid)][kind] += n
+        for uid, cid, written, bulk in _posts_written(session, client_ids, start, end):
+            counts[(uid, cid)]["posts"] += written
+            imported[(uid, cid)] += bulk
+    parts = {key: (counts[key], imported[key]) for key in set(counts) | set(imported)}
+    users = {u for u, _ in parts if u is not None}
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(users))).all()) if users else {}
-    clients = dict(session.execute(select(Client.id, Client.name).where(Client.id.in_(client_ids))).all())
-    out = [TimeUse(uid, names.get(uid, "a removed person") if uid else "unknown", cid, clients.get(cid, ""),
-                   **dict(counts)) for (uid, cid), counts in table.items()]
-    out.sort(key=lambda t: (t.client_name, -t.total, t.name))
-    return out
+    client_names = dict(session.execute(select(Client.id, Client.name).where(Client.id.in_(client_ids))).all()
+                        ) if client_ids else {}
+    team = sum(_minutes(done) for done, _ in parts.values())
+
+    def person(uid):
+        return names.get(uid, "a removed person") if uid else "unknown"
+
+    by_client: dict[int, list] = defaultdict(list)
+    by_person: dict[int | None, list] = defaultdict(list)
+    for (uid, cid), part in parts.items():
+        by_client[cid].append(part)
+        by_person[uid].append(part)
+    clients = sorted((ClientTime(cid, client_names.get(cid, ""), _spent(done, team))
+                      for cid, done in by_client.items()), key=lambda c: (-c.spent.minutes, c.client_name))
+    people = sorted((PersonTime(uid, person(uid), _spent(done, team)) for uid, done in by_person.items()),
+                    key=lambda p: (-p.spent.minutes, p.name))
+    order = {c.client_id: i for i, c in enumerate(clients)}
+    rows = sorted((TimeUse(uid, person(uid), cid, client_names.get(cid, ""), _spent([part], team))
+                   for (uid, cid), part in parts.items()),
+                  key=lambda t: (order[t.client_id], -t.spent.minutes, t.name))
+    return TeamTime(start, end, team, round(team / 60, 2), clients, people, rows)
+
+
+def _minutes(counts: dict[str, int]) -> int:
+    return sum(n * MINUTES[kind] for kind, n in counts.items())
+
+
+def _spent(parts: list[tuple[dict[str, int], int]], team_minutes: int) -> Spent:
+    """(counts, posts imported) of some person-and-client parts added up, timed, and as a share of the team."""
+    counts = dict.fromkeys(MINUTES, 0)
+    for part, _ in parts:
+        for kind, n in part.items():
+            counts[kind] += n
+    minutes = _minutes(counts)
+    return Spent(counts, sum(n for _, n in parts), minutes, round(minutes / 60, 2),
+                 round(100 * minutes / team_minutes, 1) if team_minutes else 0.0)
+
+
+def _actions(session: Session, client_ids: list[int], start: datetime, end: datetime):
+    """(person, client, kind of :data:`EFFORTS`, count) of every recorded action but posts written."""
+    from socialdesk.crisis.models import CrisisEvent
+    from socialdesk.inbox.models import InboxEvent, InboxReply
+    from socialdesk.listening.models import ListeningQuery
+    from socialdesk.publishing.models import Approval
+    from socialdesk.publishing.schemas import Capacity
+    from socialdesk.reports.models import ReportDefinition, ReportShare
+
+    def grouped(kind, who, client, at, *where):
+        return select(who, client, func.count()).where(client.in_(client_ids), at >= start, at < end, *where
+                                                       ).group_by(who, client), kind
+
+    queries = [
+        grouped("replies", InboxReply.author_id, InboxReply.client_id, InboxReply.created_at,
+                InboxReply.automatic.is_(False)),
+        grouped("triage", InboxEvent.actor_id, InboxEvent.client_id, InboxEvent.at, InboxEvent.actor_id.is_not(None),
+                InboxEvent.kind.in_(TRIAGE_KINDS)),
+        grouped("approvals", Approval.user_id, Approval.client_id, Approval.at, Approval.user_id.is_not(None),
+                Approval.capacity != Capacity.CLIENT.value),
+        grouped("reports", ReportDefinition.created_by_id, ReportDefinition.client_id, ReportDefinition.created_at,
+                ReportDefinition.created_by_id.is_not(None)),
+        grouped("report_links", ReportShare.created_by_id, ReportShare.client_id, ReportShare.created_at,
+                ReportShare.created_by_id.is_not(None)),
+        grouped("queries", ListeningQuery.created_by_id, ListeningQuery.client_id, ListeningQuery.created_at,
+                ListeningQuery.created_by_id.is_not(None)),
+    ]
+    for stmt, kind in queries:
+        for uid, cid, n in session.execute(stmt):
+            yield uid, cid, kind, n
+    crisis = select(CrisisEvent.actor_id, CrisisEvent.client_id, CrisisEvent.kind, func.count()).where(
+        CrisisEvent.client_id.in_(client_ids), CrisisEvent.actor_id.is_not(None),
+        CrisisEvent.kind.in_(list(CRISIS_KINDS)), CrisisEvent.at >= start, CrisisEvent.at < end,
+    ).group_by(CrisisEvent.actor_id, CrisisEvent.client_id, CrisisEvent.kind)
+    for uid, cid, kind, n in session.execute(crisis):
+        yield uid, cid, CRISIS_KINDS[kind], n
+
+
+def _posts_written(session: Session, client_ids: list[int], start: datetime, end: datetime):
+    """(person, client, posts written, posts imported) of the posts created in [start, end), from their
+    "created" events: an imported post's event notes ``IMPORTED`` (the calendar's CSV import)."""
+    imported = case((PostEvent.note == IMPORTED, 1), else_=0)
+    rows = session.execute(
+        select(PostEvent.actor_id, PostEvent.client_id, func.count(), func.sum(imported))
+        .where(PostEvent.client_id.in_(client_ids), PostEvent.kind == "created", PostEvent.actor_id.is_not(None),
+               PostEvent.at >= start, PostEvent.at < end)
+        .group_by(PostEvent.actor_id, PostEvent.client_id))
+    return [(uid, cid, int(n) - int(bulk or 0), int(bulk or 0)) for uid, cid, n, bulk in rows]

@@ -29,6 +29,7 @@ from socialdesk.kit.authz import Principal
 from socialdesk.kit.csvheader import header_problems
 from socialdesk.kit.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound, validate
 from socialdesk.publishing import service
+from socialdesk.publishing.models import IMPORTED
 from socialdesk.publishing.schemas import PostIn
 
 COLUMNS = ("date", "time", "channels", "text", "link", "campaign")
@@ -215,7 +216,7 @@ def import_csv(session: Session, principal: Principal, client_id: int, text: str
             try:
                 with session.begin_nested():
                     post = service.create_post(session=session, principal=principal, client_id=client_id,
-                                               data=validate(PostIn, data), now=now)
+                                               data=validate(PostIn, data), now=now, origin=IMPORTED)
                 results.append(RowResult(number, True, post_id=post.id))
                 continue
             except (InvalidInput, Conflict, NotFound) as exc:

@@ -129,6 +129,9 @@ class PostTarget(Base):
     post: Mapped[Post] = relationship(back_populates="targets")
 
 
+IMPORTED = "imported from a CSV file"  # the note of an imported post's "created" event (not written by hand)
+
+
 class PostEvent(Base):
     """The history of a post: who did what, and what the networks said."""
 

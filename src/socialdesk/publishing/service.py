@@ -310,12 +310,13 @@ def _apply(session: Session, post: Post, data: PostIn) -> None:
 
 
 def create_post(*, session: Session, principal: Principal, client_id: int, data: PostIn,
-                now: datetime | None = None) -> Post:
+                now: datetime | None = None, origin: str = "") -> Post:
+    """A new draft (scheduled when ``data`` says when); ``origin`` notes where it came from (``IMPORTED``)."""
     post = Post(client_id=client_id, created_by_id=principal.user_id, status=PostStatus.DRAFT)
     session.add(post)
     _apply(session, post, data)
     session.flush()
-    record_event(session, post, principal.user_id, "created")
+    record_event(session, post, principal.user_id, "created", origin)
     if data.scheduled_at is not None:
         schedule(session=session, principal=principal, post=post, data=ScheduleIn(scheduled_at=data.scheduled_at),
                  now=now)
