@@ -1,8 +1,9 @@
-"""Client reports on SQLite and PostgreSQL: numbers built from seeded analytics, an empty period said in
-words, the PDF drawn by WeasyPrint and read back with pdftoppm (pages with ink) and pdftotext (every
-chosen section title, the client's name), the command line, scheduled e-mail to a real aiosmtpd server
-once per period with the PDF attached, share links without signing in (that report only, expiry,
-withdrawal) and isolation between clients."""
+"""Client reports on SQLite and PostgreSQL: numbers built from seeded analytics, the engagement rate, best
+times (measured and the labelled fallback) and competitor benchmarks equal to the Analytics dashboard's for
+the same client and days, an empty period said in words, the PDF drawn by WeasyPrint and read back with
+pdftoppm (pages with ink) and pdftotext (every chosen section title, the client's name), the command line,
+scheduled e-mail to a real aiosmtpd server once per period with the PDF attached, share links without
+signing in (that report only, expiry, withdrawal) and isolation between clients."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import io
 import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -20,8 +22,14 @@ from sqlalchemy import select, update
 from live import free_port
 from typer.testing import CliRunner
 
+from socialdesk.analytics import insights
 from socialdesk.analytics.models import AccountSnapshot, PaidResult, PostMetricSnapshot, TrackedPost
+from socialdesk.clients.models import KpiTarget
+from socialdesk.clients.schemas import WEEKDAYS
 from socialdesk.config import get_settings
+from socialdesk.listening.models import ListeningQuery, Mention, MentionMatch
+from socialdesk.publishing.models import Post, PostTarget
+from socialdesk.publishing.timing import new_marker
 from socialdesk.reports import periods, render, service
 from socialdesk.reports.models import SECTIONS, ReportDelivery, ReportShare
 
@@ -132,15 +140,18 @@ def test_build_reads_the_seeded_numbers_and_compares_them(session, world):
     assert kpis["Followers at the end"].value == 1600 and kpis["Followers at the end"].previous == 1290
     assert kpis["New followers"].value == 300  # 1,300 on 1 Oct to 1,600 on 31 Oct, across the gap
     assert kpis["New followers"].previous == 290
-    assert kpis["Interactions (likes, shares, replies, quotes)"].value == 100 + 40 + 7 + 2
-    assert kpis["Interactions (likes, shares, replies, quotes)"].previous == 20
-    assert kpis["Impressions"].value == 1470
-    assert round(kpis["Interactions (likes, shares, replies, quotes)"].change_percent) == 645
+    gained = kpis["Interactions gained (likes, shares, replies, quotes)"]
+    assert gained.value == 100 + 40 + 7 + 2 and gained.previous == 20
+    assert kpis["Impressions gained"].value == 1470
+    assert round(gained.change_percent) == 645
+    # The seeded posts were made outside socialdesk: the dashboard's engagement rate has none to rate.
+    assert kpis["Engagement rate"].value is None
     [goal] = report.section("kpis").rows  # A's one KPI target (followers), read by analytics.insights
     assert goal[2] == 1600 and goal[3] in ("on track", "close", "behind")
     top = report.section("top_posts").rows
     assert [row[2] for row in top] == [100, 40, 9]
-    assert report.section("best_times").rows  # publication times known from the tracked posts
+    times = report.section("best_times")  # no post of socialdesk's in the history: the labelled fallback
+    assert times.rows and all(row[2] == "general guidance, not measured on this client" for row in times.rows)
     paid = {f.label: f.value for f in report.section("paid").figures}
     assert paid["Spend"] == 50 and float(paid["Cost per click"]) == 0.5 and float(paid["Cost per conversion"]) == 12.5
     engagement = report.section("engagement")
@@ -151,6 +162,163 @@ def test_build_reads_the_seeded_numbers_and_compares_them(session, world):
     assert "149 times" in happened and "September 2026" in happened
     assert report.summary.matters and report.summary.next
     assert report.to_dict()["sections"][1]["figures"][0]["change_percent"] is not None
+
+
+PARIS = ZoneInfo("Europe/Paris")  # client A's time zone
+
+
+def published(session, world, at: datetime, *, likes: int, reposts: int = 0, impressions: int | None = None) -> int:
+    """A post published from socialdesk on A's channel at ``at``, with its counts on the next day's snapshot."""
+    post = Post(client_id=world.a_id, text=f"Post at {at:%d %b %H:%M}", status="published", media_ids=[])
+    remote = f"pub-{new_marker()}"
+    post.targets.append(PostTarget(client_id=world.a_id, channel_id=world.channel_id, network="mastodon",
+                                   marker=new_marker(), state="published", remote_id=remote, published_at=at))
+    session.add(post)
+    session.flush()
+    session.add(PostMetricSnapshot(client_id=world.a_id, channel_id=world.channel_id,
+                                   post_target_id=post.targets[0].id, network="mastodon", remote_id=remote,
+                                   day=at.astimezone(UTC).date() + timedelta(days=1), likes=likes, reposts=reposts,
+                                   replies=0, quotes=0, impressions=impressions))
+    session.flush()
+    return post.targets[0].id
+
+
+def _best_rows(section) -> list[tuple[str, str]]:
+    return [(row[0], row[1]) for row in section.rows]
+
+
+def test_best_times_with_thin_history_are_the_dashboards_labelled_fallback_with_n(session, world):
+    seed_analytics(session, world)
+    for day, hour, likes in ((6, 18, 30), (13, 18, 40), (20, 8, 5), (27, 8, 6)):  # 4 posts: too few to measure
+        published(session, world, datetime(2026, 10, day, hour, tzinfo=PARIS), likes=likes, impressions=1000)
+    session.commit()
+    report = service.build(session=session, client_id=world.a_id, period=OCTOBER,
+                           sections=["best_times", "recommendations"])
+    dashboard = insights.dashboard(session=session, client_id=world.a_id, start=OCTOBER.start, end=OCTOBER.end)
+    expected = insights.best_times(session=session, client_id=world.a_id, end=OCTOBER.end)
+    assert dashboard.best_times == expected and expected.fallback and expected.n == 4
+    section = report.section("best_times")
+    assert _best_rows(section) == [(WEEKDAYS[c.weekday], f"{c.hour:02d}:00–{c.hour + 1:02d}:00")
+                                   for c in expected.best]
+    assert {row[2] for row in section.rows} == {"general guidance, not measured on this client"}
+    text = " ".join(section.text)
+    assert "n = 4 posts" in text and "12 weeks from 9 Aug 2026 to 31 Oct 2026" in text
+    assert "Only 4 posts with an engagement rate" in text and "not measured on this client" in text
+    # Thin history gives no measured advice on when to post, in the section or in the recommendations.
+    assert not any("Publish the most important posts" in line for line in report.section("recommendations").text)
+    assert "general guidance" in " ".join(render.html(report).split())
+
+
+def test_best_times_from_enough_history_are_the_dashboards_with_n_per_time(session, world):
+    """36 posts in the 12 weeks up to 31 October: 10 on Tuesdays at 09:05 Paris time at 6.0-6.9 %, 20 at
+    other times at 2 %, 6 at 0.6 %; the dashboard's best time is Tuesday 09:00 with n=10."""
+    end = OCTOBER.end
+    tuesdays = [end - timedelta(days=(end.weekday() - 1) % 7) - timedelta(weeks=w) for w in range(10)]
+    for i, day in enumerate(tuesdays):
+        published(session, world, datetime(day.year, day.month, day.day, 9, 5, tzinfo=PARIS), likes=60 + i,
+                  impressions=1000)
+    for i in range(20):
+        day = end - timedelta(days=3 + i * 4)
+        day -= timedelta(days=1) if day.weekday() == 1 else timedelta(0)
+        published(session, world, datetime(day.year, day.month, day.day, 15, 30, tzinfo=PARIS), likes=20,
+                  impressions=1000)
+    for i in range(6):
+        day = end - timedelta(days=5 + i * 9)
+        day -= timedelta(days=1) if day.weekday() == 1 else timedelta(0)
+        published(session, world, datetime(day.year, day.month, day.day, 19, 0, tzinfo=PARIS), likes=6,
+                  impressions=1000)
+    session.commit()
+    report = service.build(session=session, client_id=world.a_id, period=OCTOBER,
+                           sections=["best_times", "recommendations"])
+    dashboard = insights.dashboard(session=session, client_id=world.a_id, start=OCTOBER.start, end=OCTOBER.end)
+    expected = insights.best_times(session=session, client_id=world.a_id, end=end)
+    assert dashboard.best_times == expected and not expected.fallback and expected.n == 36
+    section = report.section("best_times")
+    assert section.rows == [[WEEKDAYS[c.weekday], f"{c.hour:02d}:00–{c.hour + 1:02d}:00", c.n,
+                             round(100 * c.median_rate, 2), f"{c.ratio:.1f}x"] for c in expected.best]
+    assert section.rows[0] == ["Tuesday", "09:00–10:00", 10, 6.45, "3.2x"]
+    text = " ".join(section.text)
+    assert "n = 36 posts" in text and "this client's history: 36 posts over 12 weeks" in text
+    assert "general guidance" not in text and "Europe/Paris" in text
+    advice = report.section("recommendations").text
+    assert any(line.startswith("Publish the most important posts on Tuesdays around 09:00, when posts got 3.2x "
+                               "the median engagement rate over the last 12 weeks (n=10)") for line in advice), advice
+
+
+def test_the_engagement_rate_is_the_dashboards_for_the_period_and_the_comparison(session, world):
+    seed_analytics(session, world)  # 149 interactions gained on posts made outside socialdesk
+    published(session, world, datetime(2026, 10, 8, 12, tzinfo=PARIS), likes=25, reposts=5, impressions=1000)
+    published(session, world, datetime(2026, 10, 16, 12, tzinfo=PARIS), likes=12)  # no impressions: left out
+    older = session.get(PostTarget, published(session, world, datetime(2026, 9, 9, 12, tzinfo=PARIS), likes=5,
+                                              impressions=500))
+    session.add(PostMetricSnapshot(client_id=world.a_id, channel_id=world.channel_id, post_target_id=older.id,
+                                   network="mastodon", remote_id=older.remote_id, day=date(2026, 10, 3), likes=9,
+                                   reposts=0, replies=0, quotes=0, impressions=700))  # 4 more likes in October
+    session.add(KpiTarget(client_id=world.a_id, metric="engagement_rate_percent", target=2, period="month",
+                          unit="%"))
+    session.commit()
+    report = service.build(session=session, client_id=world.a_id, period=OCTOBER,
+                           sections=["kpis", "engagement"])
+    dashboard = insights.dashboard(session=session, client_id=world.a_id, start=OCTOBER.start, end=OCTOBER.end,
+                                   compare_start=report.compare.start, compare_end=report.compare.end)
+    assert dashboard.period_rate.rate == pytest.approx(0.03) and dashboard.compare_rate.rate == pytest.approx(0.01)
+    engagement = {f.label: f for f in report.section("engagement").figures}
+    kpis = {f.label: f for f in report.section("kpis").figures}
+    for figure in (engagement["Engagement rate"], kpis["Engagement rate"]):
+        assert figure.value == 100 * dashboard.period_rate.rate
+        assert figure.previous == 100 * dashboard.compare_rate.rate and round(figure.change_percent) == 200
+    target = next(row for row in report.section("kpis").rows if row[0] == dashboard.kpis[-1].label)
+    assert target[2] == dashboard.kpis[-1].actual == 3.0
+    # The report's own count keeps its own name, and says how it differs from the rate.
+    assert engagement["Interactions gained"].value == 149 + 30 + 12 + 4
+    assert not any("per 100 impressions" in label for label in (*engagement, *kpis))
+    text = " ".join(report.section("engagement").text)
+    assert "Engagement rate (the Analytics dashboard's) = (likes + reposts + replies + quotes) ÷ impressions" in text
+    assert "30 engagements ÷ 1,000 impressions over 1 of 2 posts = 3.00 % (1 post without impressions left out)" \
+        in text
+    assert "Interactions gained = for every post with figures" in text and "not the engagement rate" in text
+
+
+def _mentions(session, world, query_id: int, topic: str, sentiment: str, n: int, day: date) -> None:
+    for i in range(n):
+        at = datetime(day.year, day.month, day.day, 10 + i, tzinfo=UTC)
+        mention = Mention(source="import", remote_id=f"m-{new_marker()}", text="t", sentiment=sentiment,
+                          created_at=at)
+        session.add(mention)
+        session.flush()
+        session.add(MentionMatch(mention_id=mention.id, query_id=query_id, client_id=world.a_id, topic=topic,
+                                 created_at=at))
+    session.flush()
+
+
+def test_the_competitor_section_shows_share_of_voice_and_sentiment_like_the_dashboard(session, world):
+    queries = {}
+    for name, topic in (("Alpha", "brand"), ("Rival One", "competitor"), ("Rival Two", "competitor")):
+        query = ListeningQuery(client_id=world.a_id, name=name, topic=topic, text=name.lower())
+        session.add(query)
+        session.flush()
+        queries[name] = query.id
+    october, september = date(2026, 10, 10), date(2026, 9, 10)
+    _mentions(session, world, queries["Alpha"], "brand", "positive", 4, october)
+    _mentions(session, world, queries["Alpha"], "brand", "negative", 1, october)
+    _mentions(session, world, queries["Rival One"], "competitor", "positive", 1, october)
+    _mentions(session, world, queries["Rival One"], "competitor", "negative", 3, october)
+    _mentions(session, world, queries["Rival Two"], "competitor", "neutral", 1, october)
+    _mentions(session, world, queries["Alpha"], "brand", "neutral", 1, september)
+    _mentions(session, world, queries["Rival One"], "competitor", "neutral", 3, september)
+    session.commit()
+    report = service.build(session=session, client_id=world.a_id, period=OCTOBER, sections=["competitors"])
+    section = report.section("competitors")
+    assert section.columns == ["Who", "Mentions", "Share of voice (%)", "Positive (%)", "Neutral (%)", "Negative (%)"]
+    assert section.rows == [[world.a_name, 5, 50.0, 80.0, 0.0, 20.0], ["Rival One", 4, 40.0, 25.0, 0.0, 75.0],
+                            ["Rival Two", 1, 10.0, 0.0, 100.0, 0.0]]
+    board = insights.competitors(session=session, client_id=world.a_id, start=OCTOBER.start, end=OCTOBER.end)
+    assert section.rows == [[b.name, b.mentions, b.percent, b.percents["positive"], b.percents["neutral"],
+                             b.percents["negative"]] for b in board.rows]
+    [share] = section.figures
+    assert (share.label, share.value, share.previous) == ("Share of voice", 50.0, 25.0)
+    flat = " ".join(render.html(report).split())
+    assert "Share of voice (%)" in flat and "Negative (%)" in flat and "Rival One" in flat
 
 
 def test_an_empty_period_says_so_instead_of_dividing_by_zero(session, world):

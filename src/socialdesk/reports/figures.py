@@ -3,9 +3,13 @@
 Each reader answers for one client and one period of the client's calendar days. Missing data is
 None (never 0): a section with nothing to show says so instead of dividing by zero.
 
-Post engagement in a period is read from the daily post snapshots (cumulative counts): a post's
-engagement in the period is its highest count in the period less its highest count in the
-:data:`BASELINE_DAYS` before it, never below 0 (an unlike does not make negative engagement).
+Interactions gained in a period are read from the daily post snapshots (cumulative counts): a post's
+interactions gained in the period are its highest count in the period less its highest count in the
+:data:`BASELINE_DAYS` before it, never below 0 (an unlike does not make negative engagement). This is
+activity in the period on every post with figures, older ones and ones made outside socialdesk
+included; it is deliberately not the engagement rate. The engagement rate, the best times to post and
+the competitor benchmarks are not read here: the report takes them from the Analytics dashboard
+(:func:`socialdesk.analytics.insights.dashboard`) so the two never disagree.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from socialdesk.analytics import service as analytics
-from socialdesk.analytics.models import PaidResult, PostMetricSnapshot, TrackedPost
+from socialdesk.analytics.models import PaidResult, PostMetricSnapshot
 from socialdesk.channels.models import Channel
 from socialdesk.clients.models import Client
 from socialdesk.publishing.models import Post, PostTarget
@@ -28,7 +32,6 @@ from socialdesk.reports.periods import Period
 
 ENGAGEMENT = ("likes", "reposts", "replies", "quotes")
 BASELINE_DAYS = 35  # the analytics window (30 days) and a margin: a tracked post is read daily
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def zone_of(client: Client) -> ZoneInfo:
@@ -81,7 +84,6 @@ class PostFigures:
     link_clicks: int | None = None
     text: str = ""
     url: str = ""
-    published_at: datetime | None = None
 
 
 @dataclass
@@ -93,13 +95,6 @@ class Engagement:
     posts_published: int
     daily: dict[date, int] = field(default_factory=dict)
     posts: list[PostFigures] = field(default_factory=list)
-
-    @property
-    def rate(self) -> float | None:
-        """Interactions per 100 impressions; None without impressions."""
-        if self.total is None or not self.impressions:
-            return None
-        return 100 * self.total / self.impressions
 
 
 def _sum_known(values) -> int | None:
@@ -171,54 +166,16 @@ def _days(period: Period) -> list[date]:
 
 
 def describe_posts(session: Session, posts: list[PostFigures]) -> None:
-    """Fill in each post's text, link and publication time (posts published here; others keep their id)."""
+    """Fill in each post's text and link (posts published here; others keep their id)."""
     target_ids = [p.post_target_id for p in posts if p.post_target_id]
     if target_ids:
-        found = {tid: (text, main, url, at) for tid, text, main, url, at in session.execute(
-            select(PostTarget.id, PostTarget.text, Post.text, PostTarget.remote_url, PostTarget.published_at)
+        found = {tid: (text, main, url) for tid, text, main, url in session.execute(
+            select(PostTarget.id, PostTarget.text, Post.text, PostTarget.remote_url)
             .join(Post, Post.id == PostTarget.post_id).where(PostTarget.id.in_(target_ids)))}
         for post in posts:
             if post.post_target_id in found:
-                text, main, url, at = found[post.post_target_id]
-                post.text, post.url, post.published_at = (text or main or ""), url or "", at
-    missing = [p for p in posts if p.published_at is None and p.channel_id]
-    if missing:
-        tracked = {(cid, rid): at for cid, rid, at in session.execute(
-            select(TrackedPost.channel_id, TrackedPost.remote_id, TrackedPost.published_at).where(
-                TrackedPost.channel_id.in_({p.channel_id for p in missing}),
-                TrackedPost.remote_id.in_([p.remote_id for p in missing])))}
-        for post in missing:
-            post.published_at = tracked.get((post.channel_id, post.remote_id))
-
-
-@dataclass
-class BestTimes:
-    by_weekday: list[tuple[str, float | None, int]]  # (weekday, mean interactions per post, posts)
-    by_hour: list[tuple[int, float | None, int]]
-    best_weekday: str | None
-    best_hour: int | None
-    posts: int
-
-
-def best_times(session: Session, client: Client, posts: list[PostFigures]) -> BestTimes:
-    """Mean interactions per post by the local weekday and hour it was published (posts with a known time)."""
-    zone = zone_of(client)
-    day_sum, day_n = [0] * 7, [0] * 7
-    hour_sum, hour_n = [0] * 24, [0] * 24
-    timed = [p for p in posts if p.published_at is not None]
-    for post in timed:
-        local = post.published_at.astimezone(zone)
-        day_sum[local.weekday()] += post.engagement
-        day_n[local.weekday()] += 1
-        hour_sum[local.hour] += post.engagement
-        hour_n[local.hour] += 1
-    by_day = [(WEEKDAYS[i], day_sum[i] / day_n[i] if day_n[i] else None, day_n[i]) for i in range(7)]
-    by_hour = [(h, hour_sum[h] / hour_n[h] if hour_n[h] else None, hour_n[h]) for h in range(24)]
-    # A weekday or hour needs two posts before it can be called the best: one lucky post is not a pattern.
-    days = [row for row in by_day if row[2] >= 2] or [row for row in by_day if row[2]]
-    hours = [row for row in by_hour if row[2] >= 2] or [row for row in by_hour if row[2]]
-    return BestTimes(by_day, by_hour, max(days, key=lambda r: r[1])[0] if days else None,
-                     max(hours, key=lambda r: r[1])[0] if hours else None, len(timed))
+                text, main, url = found[post.post_target_id]
+                post.text, post.url = (text or main or ""), url or ""
 
 
 # --- paid -------------------------------------------------------------------------------------
@@ -264,18 +221,10 @@ class Listening:
     mentions: int
     by_topic: dict[str, int]
     sentiment: dict[str, int]  # of the brand's mentions
-    competitors: list[tuple[str, int]]  # competitor query name -> mentions
-
-    @property
-    def share_of_voice(self) -> float | None:
-        """The brand's share of brand and competitor mentions, in percent; None without any."""
-        brand = self.by_topic.get("brand", 0)
-        total = brand + sum(n for _, n in self.competitors)
-        return 100 * brand / total if total else None
 
 
 def listening(session: Session, client: Client, period: Period) -> Listening:
-    from socialdesk.listening.models import ListeningQuery, Mention, MentionMatch
+    from socialdesk.listening.models import Mention, MentionMatch
 
     lo, hi = utc_bounds(client, period)
     where = (MentionMatch.client_id == client.id, MentionMatch.created_at >= lo, MentionMatch.created_at < hi,
@@ -286,13 +235,8 @@ def listening(session: Session, client: Client, period: Period) -> Listening:
         select(Mention.sentiment, func.count(func.distinct(Mention.id)))
         .join(MentionMatch, MentionMatch.mention_id == Mention.id)
         .where(*where, MentionMatch.topic == "brand").group_by(Mention.sentiment)).all())
-    competitors = session.execute(
-        select(ListeningQuery.name, func.count(func.distinct(MentionMatch.mention_id)))
-        .join(ListeningQuery, ListeningQuery.id == MentionMatch.query_id)
-        .where(*where, MentionMatch.topic == "competitor").group_by(ListeningQuery.name)
-        .order_by(func.count(func.distinct(MentionMatch.mention_id)).desc())).all()
     total = session.scalar(select(func.count(func.distinct(MentionMatch.mention_id))).where(*where)) or 0
-    return Listening(total, by_topic, sentiment, [(name, n) for name, n in competitors])
+    return Listening(total, by_topic, sentiment)
 
 
 # --- links ------------------------------------------------------------------------------------

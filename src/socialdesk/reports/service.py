@@ -1,8 +1,10 @@
 """Client reports: definitions, building a report's sections and plain-language summary, share links, logos.
 
-:func:`build` reads the numbers (see :mod:`socialdesk.reports.figures`) for the period and the one it
-is compared with, and writes the summary a client reads first: what happened, why it matters, what we
-do next. It is composed from the numbers only, and says so plainly when a figure is missing.
+:func:`build` reads the numbers (see :mod:`socialdesk.reports.figures`, and the Analytics dashboard's
+:func:`socialdesk.analytics.insights.dashboard` for the engagement rate, KPIs, best times, advice and
+competitor benchmarks) for the period and the one it is compared with, and writes the summary a client
+reads first: what happened, why it matters, what we do next. It is composed from the numbers only, and
+says so plainly when a figure is missing.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from socialdesk.analytics import insights
 from socialdesk.clients import service as clients_service
 from socialdesk.clients.models import Client
+from socialdesk.clients.schemas import WEEKDAYS
 from socialdesk.db import utcnow
 from socialdesk.kit.errors import InvalidInput, NotFound
 from socialdesk.reports import figures, periods
@@ -246,19 +250,21 @@ def build(*, session: Session, client_id: int, period: Period, comparison: str =
     aud_before = figures.audience(session, client, compare) if compare else None
     eng = figures.engagement(session, client, period)
     eng_before = figures.engagement(session, client, compare, with_posts=False) if compare else None
-    top = eng.posts[:5]
-    needs_times = bool({"best_times", "recommendations"} & wanted) or "summary" in wanted
-    if needs_times:
-        figures.describe_posts(session, eng.posts if needs_times else top)
-    elif top:
-        figures.describe_posts(session, top)
-    times = figures.best_times(session, client, eng.posts) if needs_times else None
+    if eng.posts:
+        figures.describe_posts(session, eng.posts[:5])
+    # The engagement rate, KPIs, best times, advice and competitor benchmarks are the Analytics
+    # dashboard's own for the same days, so the PDF a client gets cannot contradict what the agency sees.
+    board = insights.dashboard(session=session, client_id=client.id, start=period.start, end=period.end,
+                               compare_start=compare.start if compare else None,
+                               compare_end=compare.end if compare else None)
+    rivals_before = insights.competitors(session=session, client_id=client.id, start=compare.start,
+                                         end=compare.end) if compare and "competitors" in wanted else None
     responses = responses_before = None
     if {"response_times", "summary", "recommendations"} & wanted:
         responses = _responses(session, client, period)
         responses_before = _responses(session, client, compare) if compare else None
     heard = heard_before = None
-    if {"listening", "competitors"} & wanted:
+    if "listening" in wanted:
         heard = figures.listening(session, client, period)
         heard_before = figures.listening(session, client, compare) if compare else None
     money = money_before = clicks = clicks_before = None
@@ -268,19 +274,11 @@ def build(*, session: Session, client_id: int, period: Period, comparison: str =
         clicks = figures.links(session, client, period)
         clicks_before = figures.links(session, client, compare) if compare else None
 
-    targets, advice = [], []
-    if {"kpis", "recommendations"} & set(keys):
-        from socialdesk.analytics import insights
-
-        targets = insights.kpis(session=session, client_id=client.id, start=period.start, end=period.end)
-        if "recommendations" in keys:
-            advice = [r.text for r in insights.recommendations(session=session, client_id=client.id, end=period.end)
-                      if r.kind != "thin"]
+    advice = [r.text for r in board.recommendations if r.kind != "thin"] if "recommendations" in keys else []
     has_data = aud.followers_end is not None or eng.total is not None
     label_before = compare.label if compare else ""
-    ctx = _Context(client, period, compare, aud, aud_before, eng, eng_before, times, responses, responses_before,
-                   heard, heard_before, money, money_before, clicks, clicks_before, next_steps)
-    ctx.targets = targets
+    ctx = _Context(client, period, compare, aud, aud_before, eng, eng_before, board, rivals_before, responses,
+                   responses_before, heard, heard_before, money, money_before, clicks, clicks_before, next_steps)
     recommendations = ctx.recommendations() + [a for a in advice if a not in ctx.recommendations()]
     summary = ctx.summary(recommendations, label_before)
     built = []
@@ -315,7 +313,8 @@ class _Context:
     aud_before: figures.Audience | None
     eng: figures.Engagement
     eng_before: figures.Engagement | None
-    times: figures.BestTimes | None
+    board: insights.Dashboard  # the Analytics dashboard for the period (and the comparison period)
+    rivals_before: insights.Competitors | None
     responses: object
     responses_before: object
     heard: figures.Listening | None
@@ -325,10 +324,30 @@ class _Context:
     clicks: figures.Links | None
     clicks_before: figures.Links | None
     next_steps: str
-    targets: list = field(default_factory=list)  # analytics.insights KPI results against the client's targets
 
     def _before(self, obj, name):
         return getattr(obj, name) if obj is not None else None
+
+    def _rate_text(self) -> str:
+        """The dashboard's engagement rate for the period, with its formula and what it was computed over."""
+        r = self.board.period_rate
+        text = (f"Engagement rate (the Analytics dashboard's) = {insights.ENGAGEMENT_FORMULA}, over the posts "
+                f"published from socialdesk in {self.period.label}: ")
+        if r.rate is None:
+            return text + ("no post was published from socialdesk in the period, so there is no rate." if not r.posts
+                           else "the networks reported neither impressions nor follower counts for its posts, so "
+                                "there is no rate.")
+        text += (f"{r.engagements:,} engagements ÷ {r.denominator:,} {r.basis} over {r.used} of {r.posts} "
+                 f"post{'s' if r.posts != 1 else ''} = {100 * r.rate:.2f} %")
+        if r.left_out:
+            text += f" ({r.left_out} post{'s' if r.left_out != 1 else ''} without {r.basis} left out)"
+        return text + "."
+
+    def _gained_text(self) -> str:
+        return ("Interactions gained = for every post with figures (older posts and posts made outside socialdesk "
+                "included), its highest likes + reposts + replies + quotes in the period minus its highest in the "
+                f"{figures.BASELINE_DAYS} days before; it counts activity in the period and is not the engagement "
+                "rate. Impressions and link clicks gained are counted the same way.")
 
     # --- sections ---
 
@@ -340,17 +359,19 @@ class _Context:
         rows = [
             Figure("Followers at the end", self.aud.followers_end, self._before(self.aud_before, "followers_end")),
             Figure("New followers", self.aud.change, self._before(self.aud_before, "change")),
-            Figure("Interactions (likes, shares, replies, quotes)", eng.total, self._before(before, "total")),
-            Figure("Impressions", eng.impressions, self._before(before, "impressions")),
-            Figure("Interactions per 100 impressions", eng.rate, before.rate if before else None),
+            Figure("Interactions gained (likes, shares, replies, quotes)", eng.total, self._before(before, "total")),
+            Figure("Impressions gained", eng.impressions, self._before(before, "impressions")),
+            Figure("Engagement rate", _percent(self.board.period_rate), _percent(self.board.compare_rate), "%"),
             Figure("Posts published", eng.posts_published, self._before(before, "posts_published")),
         ]
         empty = all(f.value in (None, 0) for f in rows)
         status = {"green": "on track", "amber": "close", "red": "behind", "unknown": "not known"}
-        return Section("kpis", "", empty=empty and not self.targets, figures=rows,
-                       columns=["Goal", "Target for the period", "Actual", "Status"] if self.targets else [],
+        targets = self.board.kpis
+        return Section("kpis", "", empty=empty and not targets, figures=rows,
+                       columns=["Goal", "Target for the period", "Actual", "Status"] if targets else [],
                        rows=[[t.label, t.target_for_period, t.actual, status.get(t.status, t.status)]
-                             for t in self.targets],
+                             for t in targets],
+                       text=[] if empty else [self._rate_text(), self._gained_text()],
                        message=f"No figures were collected for {self.period.label}." if empty else "")
 
     def s_audience_growth(self) -> Section:
@@ -371,43 +392,51 @@ class _Context:
                        chart=chart, text=text)
 
     def s_engagement(self) -> Section:
-        eng = self.eng
-        if eng.total is None:
+        """The dashboard's engagement rate, then the interactions gained in the period under their own name."""
+        eng, board = self.eng, self.board
+        if eng.total is None and not board.period_rate.posts:
             return Section("", "", empty=True, message=f"No post figures were collected in {self.period.label}.")
         days = sorted(eng.daily)
-        chart = {"kind": "bars", "labels": [d.isoformat() for d in days], "values": [eng.daily[d] for d in days]}
-        text = [f"{_num(eng.posts_measured)} posts were measured."]
-        if eng.rate is None:
-            text.append("The networks did not report impressions, so there is no rate per impression.")
+        chart = {"kind": "bars", "labels": [d.isoformat() for d in days],
+                 "values": [eng.daily[d] for d in days]} if days else None
+        text = [self._rate_text(), self._gained_text()]
+        if days:
+            text.append(f"{_num(eng.posts_measured)} posts had figures in the period; the chart shows the "
+                        "interactions gained each day.")
         return Section("", "", figures=[
-            Figure("Interactions", eng.total, self._before(self.eng_before, "total")),
-            Figure("Impressions", eng.impressions, self._before(self.eng_before, "impressions")),
-            Figure("Link clicks on posts", eng.link_clicks, self._before(self.eng_before, "link_clicks")),
-            Figure("Interactions per 100 impressions", eng.rate, self.eng_before.rate if self.eng_before else None),
+            Figure("Engagement rate", _percent(board.period_rate), _percent(board.compare_rate), "%"),
+            Figure("Interactions gained", eng.total, self._before(self.eng_before, "total")),
+            Figure("Impressions gained", eng.impressions, self._before(self.eng_before, "impressions")),
+            Figure("Link clicks gained", eng.link_clicks, self._before(self.eng_before, "link_clicks")),
         ], chart=chart, text=text)
 
     def s_top_posts(self) -> Section:
         top = [p for p in self.eng.posts[:5] if p.engagement > 0]
         if not top:
             return Section("", "", empty=True, message=f"No post gained interactions in {self.period.label}.")
-        return Section("", "", columns=["Post", "Network", "Interactions", "Impressions"],
+        return Section("", "", columns=["Post", "Network", "Interactions gained", "Impressions gained"],
                        rows=[[_clip(p.text) or f"post {p.remote_id}", _network(p.network), p.engagement,
                               p.impressions] for p in top])
 
     def s_best_times(self) -> Section:
-        times = self.times
-        if times is None or not times.posts:
-            return Section("", "", empty=True, message="No post of this period has a known publication time, "
-                           "so we cannot tell which times work best.")
-        chart = {"kind": "bars", "labels": [d[:3] for d, _, _ in times.by_weekday],
-                 "values": [round(v, 1) if v is not None else None for _, v, _ in times.by_weekday]}
-        text = [f"Posts published on {times.best_weekday}s got the most interactions on average"
-                + (f", and around {times.best_hour:02d}:00 ({self.client.timezone} time) was the best hour."
-                   if times.best_hour is not None else ".")]
-        if times.posts < 10:
-            text.append(f"This is based on only {times.posts} posts, so treat it as a hint.")
-        return Section("", "", chart=chart, text=text, columns=["Day", "Posts", "Interactions per post"],
-                       rows=[[d, n, round(v, 1) if v is not None else None] for d, v, n in times.by_weekday if n])
+        """The dashboard's best times: over the weeks up to the period's end, on every channel, the weekdays
+        and hours whose posts' median engagement rate stands highest against the median post's, each with
+        its n; when the history is thin, general guidance that says it is not measured on this client."""
+        bt = self.board.best_times
+        over = (f"Over the {bt.weeks} weeks from {bt.start:%-d %b %Y} to {bt.end:%-d %b %Y} ({bt.zone} time): "
+                f"n = {bt.n} post{'s' if bt.n != 1 else ''} with an engagement rate.")
+        if bt.fallback:
+            return Section("", "", columns=["Day", "Hour", "Source"],
+                           rows=[[WEEKDAYS[c.weekday], _hour(c.hour), "general guidance, not measured on this client"]
+                                 for c in bt.best], text=[over, _sentence(bt.message)])
+        median = f"{100 * bt.median_rate:.2f} %"
+        return Section("", "", columns=["Day", "Hour", "Posts (n)", "Median engagement rate (%)",
+                                        "Against the median post"],
+                       rows=[[WEEKDAYS[c.weekday], _hour(c.hour), c.n, round(100 * c.median_rate, 2), f"{c.ratio:.1f}x"]
+                             for c in bt.best],
+                       text=[over, f"From {bt.source}. Each time is the median engagement rate of the posts published "
+                                   f"then, against the median post ({median}); only times with at least "
+                                   f"{bt.min_cell} posts are ranked. Engagement rate = {insights.ENGAGEMENT_FORMULA}."])
 
     def s_response_times(self) -> Section:
         now, before = self.responses, self.responses_before
@@ -444,16 +473,26 @@ class _Context:
             chart={"kind": "bars", "labels": [r[0] for r in rows], "values": [r[1] for r in rows]} if rows else None)
 
     def s_competitors(self) -> Section:
-        heard = self.heard
-        if heard is None or not heard.competitors:
-            return Section("", "", empty=True, message="No competitor mention was found by listening in "
-                           f"{self.period.label} (add competitor queries to compare).")
-        brand = heard.by_topic.get("brand", 0)
-        rows = [[self.client.name, brand]] + [[name, n] for name, n in heard.competitors]
-        return Section("", "", figures=[Figure("Share of voice", heard.share_of_voice,
-                                               self.heard_before.share_of_voice if self.heard_before else None, "%")],
-                       columns=["Who", "Mentions"], rows=rows,
-                       chart={"kind": "bars", "labels": [r[0] for r in rows], "values": [r[1] for r in rows]})
+        """The dashboard's competitor benchmarks: each one's mentions, share of voice and tone."""
+        comp, before = self.board.competitors, self.rivals_before
+        if not comp.competitors:
+            return Section("", "", empty=True, message="No competitor is followed by listening yet (add competitor "
+                           "queries to compare).")
+        if not comp.total:
+            return Section("", "", empty=True, message="No brand or competitor mention was found by listening in "
+                           f"{self.period.label}.")
+        text = ["Share of voice = mentions of each ÷ all brand and competitor mentions × 100 (a post naming several "
+                "counts for each). Positive, neutral and negative: the share of each one's own mentions that "
+                "sentiment analysis reads that way."]
+        if not comp.has_brand_query:
+            text.append("There is no brand query in listening, so the brand's own mentions are not counted.")
+        return Section("", "", figures=[Figure("Share of voice", comp.brand.percent,
+                                               before.brand.percent if before and before.total else None, "%")],
+                       columns=["Who", "Mentions", "Share of voice (%)", "Positive (%)", "Neutral (%)", "Negative (%)"],
+                       rows=[[b.name, b.mentions, b.percent, b.percents["positive"], b.percents["neutral"],
+                              b.percents["negative"]] for b in comp.rows],
+                       chart={"kind": "bars", "labels": [b.name for b in comp.rows],
+                              "values": [b.percent for b in comp.rows]}, text=text)
 
     def s_paid(self) -> Section:
         money, before = self.money, self.money_before
@@ -502,11 +541,12 @@ class _Context:
 
     def recommendations(self) -> list[str]:
         out = []
-        times, eng = self.times, self.eng
-        if times and times.best_weekday and times.posts >= 4:
-            hour = f" around {times.best_hour:02d}:00" if times.best_hour is not None else ""
-            out.append(f"Publish the most important posts on {times.best_weekday}s{hour}, when posts got the most "
-                       "interactions.")
+        times, eng = self.board.best_times, self.eng
+        if not times.fallback and times.best[0].ratio > 1:  # a time below the median post is no advice
+            best = times.best[0]
+            out.append(f"Publish the most important posts on {WEEKDAYS[best.weekday]}s around {best.hour:02d}:00, "
+                       f"when posts got {best.ratio:.1f}x the median engagement rate over the last {times.weeks} weeks "
+                       f"(n={best.n}).")
         top = [p for p in eng.posts[:3] if p.engagement > 0]
         if top and top[0].text:
             out.append(f"Make more posts like \u201c{_clip(top[0].text, 80)}\u201d, the post people responded to most.")
@@ -572,6 +612,14 @@ class _Context:
         steps = [line.strip(" -*\t") for line in self.next_steps.splitlines() if line.strip(" -*\t")]
         return Summary(happened, matters, (steps or recommendations)[:3] or
                        ["Keep the plan as it is and look again at the next report."])
+
+
+def _percent(rate: insights.PeriodRate | None) -> float | None:
+    return 100 * rate.rate if rate is not None and rate.rate is not None else None
+
+
+def _hour(hour: int) -> str:
+    return f"{hour:02d}:00–{hour + 1:02d}:00"
 
 
 def _sentence(text: str) -> str:
