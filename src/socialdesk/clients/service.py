@@ -37,12 +37,22 @@ def _check_name_free(session: Session, name: str, *, except_id: int | None = Non
 
 def list_visible(*, session: Session, principal: Principal, include_archived: bool = False) -> list[Client]:
     """The clients this person works on (all of them for directors), by name."""
-    query = select(Client).order_by(Client.name_key)
+    return list(session.scalars(_visible(select(Client), principal, include_archived)))
+
+
+def brief_visible(*, session: Session, principal: Principal):
+    """(id, name, timezone) of ``list_visible``'s clients, without their profiles: for list pages that only
+    name them (a director's inbox names fifty)."""
+    return session.execute(_visible(select(Client.id, Client.name, Client.timezone), principal, False)).all()
+
+
+def _visible(query, principal: Principal, include_archived: bool):
+    query = query.order_by(Client.name_key)
     if not include_archived:
         query = query.where(Client.archived.is_(False))
     if not principal.is_director:
         query = query.where(Client.id.in_(list(principal.client_roles)))
-    return list(session.scalars(query))
+    return query
 
 
 def get(*, session: Session, client_id: int) -> Client:

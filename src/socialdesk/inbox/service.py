@@ -339,8 +339,8 @@ def list_conversations(
         conditions.append(Conversation.urgent.is_(urgent))
     if older_than is not None:
         conditions.append(Conversation.first_item_at < older_than)
-    if newer_than is not None:
-        conditions.append(Conversation.first_item_at >= newer_than)
+    if newer_than is not None:  # active since it began: the activity bound stops the index range there
+        conditions += [Conversation.first_item_at >= newer_than, Conversation.last_activity_at >= newer_than]
     if before is not None and before_id is not None:  # the range read from the index, the tie broken in it
         conditions += [Conversation.last_activity_at <= before,
                        or_(Conversation.last_activity_at < before, Conversation.id < before_id)]
@@ -487,19 +487,19 @@ def teammates(*, session: Session, client_id: int) -> list[User]:
             if role is not Role.CLIENT_APPROVER]
 
 
-def teammates_of(*, session: Session, client_ids: Collection[int]) -> list[User]:
-    """The people who work on any of these clients' inboxes, in two queries however many clients (the
-    all-clients inbox offers them as assignees; ``teammates`` one client at a time took three queries a client)."""
+def teammate_names(*, session: Session, client_ids: Collection[int]) -> dict[int, str]:
+    """id -> name of the people who work on any of these clients' inboxes (their members other than
+    approvers, and the directors), in two queries however many clients: the all-clients inbox offers them
+    as assignees, and ``teammates`` one client at a time took three queries a client."""
     ids = sorted(set(client_ids))
     if not ids:
-        return []
-    members = session.scalars(select(User).join(Membership, Membership.user_id == User.id).where(
+        return {}
+    members = session.execute(select(User.id, User.name).join(Membership, Membership.user_id == User.id).where(
         bulk.any_of(session, Membership.client_id, ids), Membership.role != Role.CLIENT_APPROVER,
         User.is_active.is_(True)).distinct())
-    directors = session.scalars(select(User).where(User.agency_role.in_([AgencyRole.OWNER, AgencyRole.DIRECTOR]),
-                                                   User.is_active.is_(True)))
-    found = {u.id: u for u in [*members, *directors]}
-    return sorted(found.values(), key=lambda u: (u.name.casefold(), u.id))
+    directors = session.execute(select(User.id, User.name).where(
+        User.agency_role.in_([AgencyRole.OWNER, AgencyRole.DIRECTOR]), User.is_active.is_(True)))
+    return dict([*members, *directors])
 
 
 def mentioned(*, session: Session, client_id: int, text: str) -> list[User]:

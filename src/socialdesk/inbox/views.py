@@ -143,7 +143,7 @@ def _people(session: Session, ids) -> dict[int, str]:
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    return {u.id: u.name for u in session.scalars(select(User).where(User.id.in_(ids)))}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
 
 
 def _int(value: str | None) -> int | None:
@@ -213,8 +213,9 @@ class Row:
 
 
 def _listing(request: Request, session: Session, principal: Principal, client_ids: list[int], filters: Filters,
-             base: str, *, show_client: bool) -> dict:
-    """The rows and the filter bar of a list page (``client_ids``: whose inbox it shows)."""
+             base: str, *, show_client: bool, visible: list | None = None) -> dict:
+    """The rows and the filter bar of a list page (``client_ids``: whose inbox it shows; ``visible``: the
+    clients the person sees, when the caller has read them)."""
     now = datetime.now(UTC)
     ids = [i for i in client_ids if filters.client is None or i == filters.client]
     age = AGES.get(filters.age)
@@ -228,10 +229,12 @@ def _listing(request: Request, session: Session, principal: Principal, client_id
         newer_than=now - age[2] if age and age[1] == "newer" else None, before=filters.before,
         before_id=filters.before_id, limit=PAGE)
     latest = inbox.latest_items(session, rows)
-    clients = {c.id: c for c in clients_service.list_visible(session=session, principal=principal) if c.id in client_ids}
+    if visible is None:
+        visible = clients_service.brief_visible(session=session, principal=principal)
+    clients = {c.id: c for c in visible if c.id in client_ids}
     # The connected accounts and the Reviews channels (nothing to publish to, but their reviews are in the
     # inbox), every client's in one query: the all-clients inbox of a director lists fifty clients.
-    channels = {c.id: c for c in channels_service.list_for_clients(session=session, client_ids=client_ids)
+    channels = {c.id: c for c in channels_service.brief_for_clients(session=session, client_ids=client_ids)
                 if c.network in channels_service.ADAPTERS or c.network == review_import.NETWORK}
     people = _people(session, [c.assignee_id for c in rows])
     near = _near(session, {c.client_id for c in rows})
@@ -239,7 +242,7 @@ def _listing(request: Request, session: Session, principal: Principal, client_id
                channel=_channel_label(channels.get(c.channel_id)), assignee=people.get(c.assignee_id, ""),
                clock=clock(c, now, near.get(c.client_id, timedelta(hours=1))),
                url=f"/clients/{c.client_id}/inbox/{c.id}") for c in rows]
-    team = {u.id: u.name for u in inbox.teammates_of(session=session, client_ids=client_ids)}
+    team = inbox.teammate_names(session=session, client_ids=client_ids)
     return {
         "rows": out, "filters": filters, "base": base, "show_client": show_client, "me": principal.user_id,
         "list_url": filters.url(base), "clients": [clients[i] for i in client_ids if i in clients],
@@ -269,9 +272,9 @@ def _list_page(request: Request, session: Session, principal: Principal, client_
                *, notice: str = "", problem: str = "", status: int = 200):
     filters = Filters.parse(params)
     if client_id is None:
-        visible = [c.id for c in clients_service.list_visible(session=session, principal=principal)]
-        ids = inbox.inbox_clients(principal, visible)
-        ctx = _listing(request, session, principal, ids, filters, "/inbox", show_client=True)
+        visible = clients_service.brief_visible(session=session, principal=principal)
+        ids = inbox.inbox_clients(principal, [c.id for c in visible])
+        ctx = _listing(request, session, principal, ids, filters, "/inbox", show_client=True, visible=visible)
     else:
         filters.client = None  # a client's own inbox: the path says which
         ctx = _listing(request, session, principal, [client_id], filters, f"/clients/{client_id}/inbox",
