@@ -1,15 +1,19 @@
-"""CSV import of post metrics and paid results through the API: strict columns, every row's errors
-by row and column (wrong currency, negative spend, unparseable dates, thousands separators),
-nothing written when a row fails, and the same file twice changes nothing."""
+"""CSV import of post metrics, paid results and account snapshots through the API: strict columns,
+every row's errors by row and column (wrong currency, negative spend, unparseable dates, thousands
+separators, unknown channels), nothing written when a row fails, and the same file twice changes
+nothing. Imported account snapshots give follower growth through the dashboard's own function."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from socialdesk.analytics.models import PaidResult, PostMetricSnapshot
+from socialdesk.analytics.insights import follower_growth
+from socialdesk.analytics.models import AccountSnapshot, PaidResult, PostMetricSnapshot
+from socialdesk.channels.models import Channel
 
 
 def _client(owner_client) -> int:
@@ -159,3 +163,125 @@ def test_importing_and_reading_follow_the_roles(world, client):
     assert seen.status_code == 200 and [r["likes"] for r in seen.json()] == [120, 131]
     outsider = world.people["outsider"]
     assert client.get(f"/api/clients/{cid}/analytics/posts", headers=outsider.headers).status_code == 404
+
+
+ACCOUNTS = ("date,network,channel,followers,following,posts\n"
+            "2025-06-01,instagram,@harborvine,1200,310,88\n"
+            "2025-06-02,instagram,@harborvine,1250,,90\n"
+            "2025-06-03,instagram,HarborVine,1240,312,91\n")
+
+
+def _snapshots(session, cid):
+    session.commit()  # end the read transaction: see what the app committed meanwhile
+    return [(r.day.isoformat(), r.followers, r.following, r.posts, r.decreased) for r in session.scalars(
+        select(AccountSnapshot).where(AccountSnapshot.client_id == cid).order_by(AccountSnapshot.day))]
+
+
+def test_account_snapshots_make_the_channel_give_follower_growth_and_a_reimport_updates(owner_client, session):
+    cid = _client(owner_client)
+    first = _send(owner_client, cid, "accounts", ACCOUNTS)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert (body["created"], body["updated"], body["unchanged"]) == (3, 0, 0)
+    assert body["new_channels"] == ["instagram @harborvine"] and "new channel: instagram @harborvine" in body["message"]
+    assert [r["outcome"] for r in body["rows"]] == ["created"] * 3
+    channels = session.scalars(select(Channel).where(Channel.client_id == cid)).all()
+    assert [(c.network, c.handle) for c in channels] == [("instagram", "harborvine")]
+    shown = owner_client.get(f"/api/clients/{cid}/channels/{channels[0].id}")  # a channel with no API is shown too
+    assert shown.status_code == 200 and shown.json()["network"] == "instagram", shown.text
+    assert _snapshots(session, cid) == [("2025-06-01", 1200, 310, 88, []), ("2025-06-02", 1250, None, 90, []),
+                                        ("2025-06-03", 1240, 312, 91, ["followers"])]
+    # the dashboard's follower growth reads them as it reads collected snapshots
+    growth = follower_growth(session=session, client_id=cid, start=date(2025, 6, 1), end=date(2025, 6, 30))
+    assert (growth.first, growth.last, growth.change, growth.channels) == (1200, 1240, 40, 1)
+    assert growth.percent == pytest.approx(40 / 1200 * 100)
+
+    again = _send(owner_client, cid, "accounts", ACCOUNTS).json()
+    assert (again["created"], again["updated"], again["unchanged"], again["new_channels"]) == (0, 0, 3, [])
+    changed = _send(owner_client, cid, "accounts", ACCOUNTS.replace("1250,,90", "1230,,90")).json()
+    assert (changed["created"], changed["updated"], changed["unchanged"]) == (0, 1, 2)
+    assert [r["outcome"] for r in changed["rows"]] == ["unchanged", "updated", "unchanged"]
+    # one snapshot per channel and day, and the next day no longer reads as a fall
+    assert _snapshots(session, cid) == [("2025-06-01", 1200, 310, 88, []), ("2025-06-02", 1230, None, 90, []),
+                                        ("2025-06-03", 1240, 312, 91, [])]
+    # a column left out keeps its count; the channel is found by its handle without a network column
+    only = _send(owner_client, cid, "accounts", "date,channel,followers\n2025-06-02,harborvine,1235\n")
+    assert only.status_code == 200, only.text
+    assert (only.json()["updated"], only.json()["new_channels"]) == (1, [])
+    assert _snapshots(session, cid)[1] == ("2025-06-02", 1235, None, 90, [])
+    assert session.scalar(select(func.count(Channel.id)).where(Channel.client_id == cid)) == 1
+
+    series = owner_client.get(f"/api/clients/{cid}/analytics/series/account", params={
+        "metric": "followers", "start": "2025-06-01", "end": "2025-06-04"})
+    assert series.status_code == 200, series.text
+    assert [p["value"] for p in series.json()["points"]] == [1200, 1235, 1240, None]
+
+
+def test_account_rows_go_to_a_connected_channel_by_handle_and_network(owner_client, session, mastodon_peer):
+    from test_channels import _connect
+
+    cid = _client(owner_client)
+    connected = _connect(owner_client, cid, mastodon_peer.base_url).json()
+    handle = connected["handle"].removeprefix("@")
+    assert _send(owner_client, cid, "accounts", f"date,network,channel,followers\n2025-06-01,instagram,{handle},7\n"
+                 ).json()["new_channels"] == [f"instagram @{handle}"]
+    text = (f"date,network,channel,followers\n2025-06-02,mastodon,{handle},40\n2025-06-02,instagram,{handle},8\n"
+            f"2025-06-03,,{handle},9\n")
+    response = _send(owner_client, cid, "accounts", text)
+    assert response.status_code == 422
+    errors = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert list(errors) == ["row 4.channel"] and "names 2 channels" in errors["row 4.channel"]
+    response = _send(owner_client, cid, "accounts", text.rsplit("2025-06-03", 1)[0])
+    assert response.status_code == 200, response.text
+    session.commit()
+    by_network = dict(session.execute(select(Channel.network, AccountSnapshot.followers)
+                                      .join(Channel, Channel.id == AccountSnapshot.channel_id)
+                                      .where(AccountSnapshot.day == date(2025, 6, 2))).all())
+    assert by_network == {"mastodon": 40, "instagram": 8}
+
+
+def test_bad_account_rows_are_named_by_row_and_column_and_nothing_is_written(owner_client, session):
+    cid = _client(owner_client)
+    text = ("date,network,channel,followers,posts\n"
+            "2025-06-01,instagram,harborvine,100,\n"
+            "06/02/2025,instagram,harborvine,100,\n"
+            "2025-06-02,,ghost,100,\n"
+            "2025-06-03,instagram,harborvine,-5,\n"
+            "2025-06-04,instagram,harborvine,12.5,3\n"
+            "2999-01-01,instagram,harborvine,1,\n"
+            "2025-06-01,instagram,@HarborVine,101,\n"
+            "2025-06-05,mastodon,nobody,10,\n"
+            "2025-06-06,instagram,harborvine,,\n"
+            "2025-06-07,instagram,,10,\n")
+    response = _send(owner_client, cid, "accounts", text)
+    assert response.status_code == 422
+    body = response.json()
+    errors = {e["field"]: e["message"] for e in body["errors"]}
+    assert "is not a date YYYY-MM-DD" in errors["row 3.date"]
+    assert "no channel named 'ghost'" in errors["row 4.channel"] and "network" in errors["row 4.channel"]
+    assert "negative" in errors["row 5.followers"]
+    assert "not a whole number" in errors["row 6.followers"]
+    assert "in the future" in errors["row 7.date"]
+    assert "as row 2" in errors["row 8.date"]
+    assert "connect it first" in errors["row 9.channel"]
+    assert "no count in this row" in errors["row 10.followers"]
+    assert "missing" in errors["row 11.channel"]
+    assert len(errors) == 9 and "nothing was imported: 9 of 10 rows" in body["message"]
+    assert [r["row"] for r in body["rows"] if r["ok"]] == [2]
+    session.commit()
+    assert session.scalar(select(AccountSnapshot.id).where(AccountSnapshot.client_id == cid)) is None
+    assert session.scalar(select(Channel.id).where(Channel.client_id == cid)) is None  # no channel made either
+
+
+@pytest.mark.parametrize("header, problem", [
+    ("date,followers", "missing: channel"),
+    ("date,network,channel", "no count column"),
+    ("date,channel,followers,likes", "unknown: 'likes'"),
+    ("date,channel,followers,followers", "repeated: followers"),
+])
+def test_a_wrong_accounts_header_is_refused_naming_the_columns(owner_client, header, problem):
+    cid = _client(owner_client)
+    response = _send(owner_client, cid, "accounts", header + "\n2025-06-01,x,1,2\n")
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert problem in detail and "expected the columns date,network,channel,followers,following,posts" in detail

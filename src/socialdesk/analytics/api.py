@@ -187,9 +187,11 @@ async def _csv_body(request: Request) -> bytes:
 def import_file(client_id: RowId, kind: ImportKind, session: DB, _: Principal = Depends(require(ANALYTICS_IMPORT)),
                 raw: bytes = Depends(_csv_body)):
     """Import post metrics (``metrics``: date,network,post_id,channel,likes,reposts,replies,quotes,
-    impressions,views,link_clicks) or paid results (``paid``: date,network,campaign,ad,currency,spend,
-    impressions,clicks,conversions) from CSV, all or nothing. 200 with what was created, updated or
-    already so (the same file twice changes nothing), or 422 with every row's errors."""
+    impressions,views,link_clicks), paid results (``paid``: date,network,campaign,ad,currency,spend,
+    impressions,clicks,conversions) or daily account snapshots (``accounts``: date,network,channel,
+    followers,following,posts; one per channel and day, a channel of a network without an API made on
+    first import) from CSV, all or nothing. 200 with what was created, updated or already so (the same
+    file twice changes nothing), or 422 with every row's errors."""
     clients_service.get(session=session, client_id=client_id)
     try:
         report = importing.import_csv(session=session, client_id=client_id, kind=kind, text=importing.decode(raw))

@@ -1,5 +1,5 @@
-"""`socialdesk analytics ...`: collect metrics now (with a progress bar), import post metrics or paid
-results from CSV, set a client's reporting currency, show a series."""
+"""`socialdesk analytics ...`: collect metrics now (with a progress bar), import post metrics, paid
+results or account snapshots from CSV, set a client's reporting currency, show a series."""
 
 from __future__ import annotations
 
@@ -46,9 +46,10 @@ def collect(
 def import_file(
     client: str = typer.Argument(..., help="The client's name."),
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The CSV file."),
-    kind: str = typer.Option(..., "--kind", help="metrics (post metrics) or paid (paid results)."),
+    kind: str = typer.Option(..., "--kind", help="metrics (post metrics), paid (paid results) or accounts (daily followers, following, posts per channel)."),
 ) -> None:
-    """Import post metrics or paid results from a CSV file, all or nothing; the same file again changes nothing."""
+    """Import post metrics, paid results or account snapshots from a CSV file, all or nothing; the same file
+    again changes nothing."""
     from socialdesk.analytics import importing
     from socialdesk.analytics.schemas import ImportKind
     from socialdesk.clients.cli import find

@@ -1,9 +1,12 @@
-"""CSV import of post metrics (networks without an API, or figures from a network's own export)
-and of paid results.
+"""CSV import of post metrics and account snapshots (networks without an API, or figures from a
+network's own export) and of paid results.
 
 Post metrics: ``date,network,post_id,channel,likes,reposts,replies,quotes,impressions,views,link_clicks``
 (date, network and post_id required, with at least one metric column; channel optional, by name or
-handle). Paid results: ``date,network,campaign,ad,currency,spend,impressions,clicks,conversions``
+handle). Account snapshots: ``date,network,channel,followers,following,posts`` (date and channel
+required, with at least one count column), one per channel and day, stored in the same table the
+collectors write (``AccountSnapshot``) so series, KPIs, the dashboard and reports read them alike.
+Paid results: ``date,network,campaign,ad,currency,spend,impressions,clicks,conversions``
 (date, network, currency and spend required; campaign names one of the client's campaigns).
 
 An empty metric cell means "not reported" (stored as None, never 0). Counts are whole numbers of
@@ -13,6 +16,15 @@ The import is all or nothing, like the posts import (publishing/importing.py): e
 and, if any fails, nothing is written and the report names each row and column. Importing the same
 file again changes nothing: a row replaces the figures of its (day, post) or (day, network,
 campaign, ad), and the report says how many were created, updated or already so.
+
+For account snapshots, ``channel`` is the channel's name or handle, as for post metrics; ``network``
+tells apart two channels with the same handle. A channel of a network socialdesk cannot connect
+(instagram, tiktok, linkedin...) that the client does not have yet is made by the import, with no
+adapter (like the inbox's Reviews channel: nothing collects or publishes to it), and the report
+names it; a channel of a connectable network (mastodon, bluesky, x) must be connected first. A
+count column left out of the file leaves that count as it was; an empty cell means "not reported".
+A row with no count at all is refused. Which counts are lower than on the channel's previous
+snapshot (``decreased``) is worked out again for the imported days and the day after each.
 
 Row numbers are those a spreadsheet shows: the header is row 1.
 """
@@ -31,11 +43,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from socialdesk.analytics import service
-from socialdesk.analytics.models import POST_METRICS, PaidResult, PostMetricSnapshot
+from socialdesk.analytics.models import (
+    ACCOUNT_METRICS,
+    POST_METRICS,
+    AccountSnapshot,
+    PaidResult,
+    PostMetricSnapshot,
+)
 from socialdesk.analytics.schemas import CURRENCIES, ImportKind, minor_units
 from socialdesk.channels.models import Channel
+from socialdesk.channels.service import ADAPTERS
 from socialdesk.clients import service as clients_service
 from socialdesk.db import utcnow
+from socialdesk.inbox.importing import NETWORK as REVIEWS_NETWORK
 from socialdesk.kit import children
 from socialdesk.kit.errors import InvalidInput
 from socialdesk.publishing import service as publishing_service
@@ -45,9 +65,13 @@ from socialdesk.publishing.models import PostTarget
 MAX_ROWS = 20_000
 METRIC_COLUMNS = ("date", "network", "post_id", "channel", *POST_METRICS)
 PAID_COLUMNS = ("date", "network", "campaign", "ad", "currency", "spend", "impressions", "clicks", "conversions")
+ACCOUNT_COLUMNS = ("date", "network", "channel", *ACCOUNT_METRICS)
 REQUIRED = {ImportKind.METRICS: ("date", "network", "post_id"),
-            ImportKind.PAID: ("date", "network", "currency", "spend")}
-COLUMNS = {ImportKind.METRICS: METRIC_COLUMNS, ImportKind.PAID: PAID_COLUMNS}
+            ImportKind.PAID: ("date", "network", "currency", "spend"),
+            ImportKind.ACCOUNTS: ("date", "channel")}
+COLUMNS = {ImportKind.METRICS: METRIC_COLUMNS, ImportKind.PAID: PAID_COLUMNS, ImportKind.ACCOUNTS: ACCOUNT_COLUMNS}
+WHAT = {ImportKind.METRICS: "post metric row", ImportKind.PAID: "paid result row",
+        ImportKind.ACCOUNTS: "account snapshot"}
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 NETWORK = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 WHOLE = re.compile(r"^\d+$")
@@ -72,6 +96,7 @@ class ImportReport:
     message: str
     rows: list[RowResult] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)  # every problem, flat: {"field": "row 3.spend", ...}
+    new_channels: list[str] = field(default_factory=list)  # channels an accounts import made: "instagram @handle"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -96,6 +121,8 @@ def _header_problem(kind: ImportKind, names: list[str]) -> str:
         parts.append("repeated: " + ", ".join(repeated))
     if kind is ImportKind.METRICS and not missing and not any(m in names for m in POST_METRICS):
         parts.append("no metric column (at least one of " + ", ".join(POST_METRICS) + ")")
+    if kind is ImportKind.ACCOUNTS and not missing and not any(m in names for m in ACCOUNT_METRICS):
+        parts.append("no count column (at least one of " + ", ".join(ACCOUNT_METRICS) + ")")
     if not parts:
         return ""
     return (f"the header is wrong ({'; '.join(parts)}); expected the columns {','.join(columns)} "
@@ -202,6 +229,8 @@ def import_csv(*, session: Session, client_id: int, kind: ImportKind, text: str)
             return _failed("the client has no reporting currency yet; set it first (analytics settings, "
                            "`socialdesk analytics currency CLIENT EUR`)", "currency")
         planned = _plan_paid(session, client_id, names, records, today, currency)
+    elif kind is ImportKind.ACCOUNTS:
+        planned, accounts = _plan_accounts(session, client_id, names, records, today)
     else:
         planned = _plan_metrics(session, client_id, names, records, today)
     results = [r for r, _ in planned]
@@ -214,12 +243,14 @@ def import_csv(*, session: Session, client_id: int, kind: ImportKind, text: str)
     for _, write in planned:
         write()
     session.flush()
+    new_channels = accounts.finish() if kind is ImportKind.ACCOUNTS else []
     counts = {o: sum(r.outcome == o for r in results) for o in ("created", "updated", "unchanged")}
-    what = "post metric row" if kind is ImportKind.METRICS else "paid result row"
-    return ImportReport(ok=True, total=len(results), **counts,
+    what = WHAT[kind]
+    made = f"; new channel{'s' if len(new_channels) != 1 else ''}: {', '.join(new_channels)}" if new_channels else ""
+    return ImportReport(ok=True, total=len(results), **counts, rows=results, new_channels=new_channels,
                         message=f"{len(results)} {what}{'s' if len(results) != 1 else ''} imported: "
                                 f"{counts['created']} new, {counts['updated']} updated, "
-                                f"{counts['unchanged']} already so")
+                                f"{counts['unchanged']} already so{made}")
 
 
 def _rows(names, records):
@@ -248,8 +279,7 @@ def _plan_metrics(session: Session, client_id: int, names, records, today: date)
         wanted = row.cell("channel").lower().removeprefix("@")
         on_network = [c for c in channels if c.network == network]
         if wanted:
-            matches = [c for c in channels if wanted in {(c.display_name or "").lower(),
-                                                          (c.handle or "").lower().removeprefix("@")}]
+            matches = _named(channels, wanted, network)
             if not matches:
                 row.error("channel", f"no channel named {row.cell('channel')!r} for this client")
             elif network and matches[0].network != network:
@@ -285,6 +315,124 @@ def _plan_metrics(session: Session, client_id: int, names, records, today: date)
 
         planned.append((RowResult(number, True, outcome=outcome), write if outcome != "unchanged" else (lambda: None)))
     return planned
+
+
+def _named(channels: list[Channel], wanted: str, network: str | None) -> list[Channel]:
+    """The channels whose name or handle is ``wanted`` (lowercase, without @), those on ``network`` first."""
+    matches = [c for c in channels if wanted in {(c.display_name or "").lower(),
+                                                  (c.handle or "").lower().removeprefix("@")}]
+    return sorted(matches, key=lambda c: c.network != network) if network else matches
+
+
+class _Accounts:
+    """What an accounts import writes besides the rows: the channels it makes (one per network and
+    handle, made by the first row's write) and, once written, the days whose ``decreased`` to redo."""
+
+    def __init__(self, session: Session, client_id: int):
+        self.session, self.client_id = session, client_id
+        self.new: dict[tuple[str, str], Channel | None] = {}  # (network, handle lowercase) -> made channel
+        self.names: dict[tuple[str, str], str] = {}  # the handle as first written
+        self.touched: dict[int, set[date]] = {}  # channel id -> days written
+
+    def channel(self, key: tuple[str, str]) -> Channel:
+        if self.new.get(key) is None:
+            network, name = key[0], self.names[key]
+            made = Channel(client_id=self.client_id, network=network, display_name=name, handle=name, base_url="",
+                           status="ok")
+            self.session.add(made)
+            self.session.flush()
+            self.new[key] = made
+        return self.new[key]
+
+    def finish(self) -> list[str]:
+        """Redo ``decreased`` on the written days and the snapshot after each; name the channels made."""
+        for channel_id, days in self.touched.items():
+            rows = self.session.scalars(select(AccountSnapshot).where(AccountSnapshot.channel_id == channel_id)
+                                        .order_by(AccountSnapshot.day))
+            before = None
+            for row in rows:
+                if row.day in days or (before is not None and before.day in days):
+                    lower = service._lower(before, {m: getattr(row, m) for m in ACCOUNT_METRICS}, ACCOUNT_METRICS)
+                    if lower != (row.decreased or []):
+                        row.decreased = lower
+                before = row
+        self.session.flush()
+        return [f"{c.network} @{c.handle}" for c in self.new.values() if c is not None]
+
+
+def _account_channel(row: _Row, channels: list[Channel], network: str | None, accounts: _Accounts):
+    """The row's channel (an existing one), or the key of the one the import will make; None on error."""
+    raw = row.cell("channel")
+    wanted = raw.lower().removeprefix("@")
+    if not wanted:
+        row.error("channel", "missing (the channel's name or handle, e.g. @harborvine)")
+        return None
+    matches = _named(channels, wanted, network)
+    same = [c for c in matches if c.network == network] if network else matches
+    if len(same) > 1:
+        row.error("channel", f"{raw!r} names {len(same)} channels (" + ", ".join(sorted({c.network for c in same}))
+                  + ("); rename one of them" if network else "); say which with the network column"))
+        return None
+    if same:
+        return same[0]
+    if any(e["field"] == "network" for e in row.errors):
+        return None  # the network cell is wrong: said already
+    if network is None:
+        row.error("channel", f"no channel named {raw!r} for this client; for an account on a network socialdesk "
+                             "cannot connect, give its network (e.g. instagram) in a network column")
+    elif network == REVIEWS_NETWORK:
+        row.error("network", "the Reviews channel has no followers to import")
+    elif network in ADAPTERS:
+        row.error("channel", f"{raw!r} is a {matches[0].network} channel, the row says {network}" if matches else
+                  f"no {network} channel named {raw!r} for this client; connect it first "
+                  "(its counts are then collected every day)")
+    elif len(raw.removeprefix("@")) > 200:
+        row.error("channel", "is longer than 200 characters")
+    else:  # a network without an API: the import makes the channel (once per network and handle)
+        key = (network, wanted)
+        accounts.names.setdefault(key, raw.removeprefix("@"))
+        return key
+    return None
+
+
+def _plan_accounts(session: Session, client_id: int, names, records, today: date):
+    channels = [c for c in children.list_for(session, Channel, client_id) if c.network != REVIEWS_NETWORK]
+    present = [m for m in ACCOUNT_METRICS if m in names]
+    accounts = _Accounts(session, client_id)
+    planned, seen = [], {}
+    for number, row in _rows(names, records):
+        day = row.day(today)
+        network = row.network() if row.cell("network") else None
+        values = {m: row.whole(m) for m in present}
+        if all(v is None for v in values.values()) and not any(e["field"] in present for e in row.errors):
+            row.error(present[0], "no count in this row; give " + ", ".join(present)
+                      + " (an empty cell means not reported)")
+        target = _account_channel(row, channels, network, accounts)
+        key = (target.id if isinstance(target, Channel) else target, day)
+        if not row.errors and key in seen:
+            row.error("date", f"the same channel and date as row {seen[key]}; keep one of them")
+        seen.setdefault(key, number)
+        if row.errors:
+            planned.append((RowResult(number, False, errors=row.errors), None))
+            continue
+        existing = None
+        if isinstance(target, Channel):
+            existing = session.scalar(select(AccountSnapshot).where(AccountSnapshot.channel_id == target.id,
+                                                                    AccountSnapshot.day == day))
+        outcome = _outcome(existing, values)
+
+        def write(existing=existing, target=target, values=values, day=day):
+            channel = target if isinstance(target, Channel) else accounts.channel(target)
+            row_ = existing or AccountSnapshot(client_id=client_id, channel_id=channel.id, day=day, extra={},
+                                               decreased=[])
+            for k, v in values.items():
+                setattr(row_, k, v)
+            row_.collected_at = utcnow()
+            session.add(row_)
+            accounts.touched.setdefault(channel.id, set()).add(day)
+
+        planned.append((RowResult(number, True, outcome=outcome), write if outcome != "unchanged" else (lambda: None)))
+    return planned, accounts
 
 
 def _plan_paid(session: Session, client_id: int, names, records, today: date, currency: str):

@@ -57,6 +57,7 @@ class PostMetric(enum.StrEnum):
 class ImportKind(enum.StrEnum):
     METRICS = "metrics"
     PAID = "paid"
+    ACCOUNTS = "accounts"
 
 
 class SettingsIn(BaseModel):
@@ -186,3 +187,4 @@ class ImportReportOut(BaseModel):
     message: str
     rows: list[ImportRowOut] = []
     errors: list[dict] = []
+    new_channels: list[str] = Field(default=[], description="Channels an accounts import made (network @handle)")

@@ -121,7 +121,8 @@ class ChannelOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     client_id: int
-    network: ChannelNetwork
+    network: str = Field(description="a network socialdesk connects to (bluesky, mastodon, x), or one it cannot: "
+                                     "the inbox's reviews, or an account whose figures are imported (instagram, ...)")
     display_name: str
     handle: str
     base_url: str
