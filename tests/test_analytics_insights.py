@@ -486,3 +486,130 @@ def test_api_dashboard_and_isolation(client, world):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "end"
     r = client.get("/api/analytics/overview", headers=outsider)
     assert r.status_code == 200 and [c["client_id"] for c in r.json()["clients"]] == [b]
+
+
+# --- response time and tracked links, hand-computed -------------------------------------------------
+
+
+def _conversation(session, client_id, channel_id, began: datetime, seconds: int | None) -> None:
+    """A conversation that began at ``began``, answered ``seconds`` later (None: still unanswered)."""
+    from socialdesk.inbox.models import Conversation
+
+    session.add(Conversation(
+        client_id=client_id, channel_id=channel_id, network="mastodon", root_remote_id=f"c{next(_n)}",
+        first_item_at=began, last_activity_at=began, item_count=1,
+        first_response_at=None if seconds is None else began + timedelta(seconds=seconds),
+        first_response_seconds=seconds))
+    session.flush()
+
+
+def test_first_response_kpi_is_the_median_of_the_inbox_first_responses_in_the_clients_days(session):
+    """Guards the response-time KPI: its actual is the inbox report's MEDIAN first_response_seconds (linear
+    interpolation between the middle two) of the conversations that began in the client's local days, in
+    hours; unanswered conversations count as conversations but not in the median; other clients and days
+    outside the period are left out; less is better: green at or below the target, amber up to 125 % of it,
+    red above; an hour target is never scaled to the period's length."""
+    quick = make_client(session, "Quick Cider")  # UTC
+    slow = make_client(session, "Slow Cider", tz="America/New_York")
+    q_ch, s_ch = make_channel(session, quick, "mastodon"), make_channel(session, slow, "mastodon")
+    # Quick: answered in 1 h, 2 h, 3 h and 10 h, one unanswered -> median (2 h + 3 h) / 2 = 2.5 h.
+    for day, seconds in ((2, 3600), (5, 36000), (9, 7200), (20, 10800), (25, None)):
+        _conversation(session, quick, q_ch, at(START + timedelta(days=day)), seconds)
+    _conversation(session, quick, q_ch, at(START - timedelta(days=1)), 1)  # before the period
+    _conversation(session, quick, q_ch, at(END + timedelta(days=1)), 1)  # after it
+    # Slow (New York: the period is 1 Mar 05:00 UTC to 31 Mar 04:00 UTC, DST from 8 Mar):
+    # 5 h, 10 h and 12 h -> median 10 h. The 60 s answer began on 28 Feb local time and is not counted; the
+    # 12 h one began on 30 Mar at 22:00 local (31 Mar UTC) and is.
+    _conversation(session, slow, s_ch, datetime(2026, 3, 1, 3, 0, tzinfo=UTC), 60)
+    _conversation(session, slow, s_ch, at(date(2026, 3, 10)), 18000)
+    _conversation(session, slow, s_ch, at(date(2026, 3, 15)), 36000)
+    _conversation(session, slow, s_ch, datetime(2026, 3, 31, 2, 0, tzinfo=UTC), 43200)
+    kpi(session, quick, "first_response_hours", 8, period="week", unit="h")
+    kpi(session, slow, "first_response_hours", 8, period="week", unit="h")
+
+    k = insights.kpis(session=session, client_id=quick, start=START, end=END)[0]
+    assert k.actual == 2.5 and k.status == "green" and k.better == "lower"
+    assert k.target_for_period == 8.0, "an hour target is not scaled like a count"
+    # p90: rank 3 × 0.9 = 2.7 of [3600, 7200, 10800, 36000] -> 10800 + 0.7 × 25200 = 28440 s.
+    assert {k: v for k, v in k.numbers.items() if k != "p90_seconds"} == {
+        "conversations": 5, "answered": 4, "median_seconds": 9000.0}
+    assert k.numbers["p90_seconds"] == pytest.approx(28440)
+    assert "median" in k.formula
+    assert "2.50 h" not in k.sentence and "2.5 h" in k.sentence and "on target" in k.sentence
+    assert "4 of 5 conversations answered" in k.sentence
+
+    k = insights.kpis(session=session, client_id=slow, start=START, end=END)[0]
+    assert k.numbers["conversations"] == 3 and k.numbers["median_seconds"] == 36000.0
+    assert k.actual == 10.0 and k.status == "amber"  # 10 h = exactly 125 % of 8 h: still amber
+    target = session.query(KpiTarget).filter_by(client_id=slow).one()
+    target.target = 7.5  # 125 % of 7.5 h is 9.375 h < 10 h
+    session.flush()
+    k = insights.kpis(session=session, client_id=slow, start=START, end=END)[0]
+    assert k.actual == 10.0 and k.status == "red" and "off target" in k.sentence
+    target.target = 10
+    session.flush()
+    assert insights.kpis(session=session, client_id=slow, start=START, end=END)[0].status == "green"
+
+
+def test_link_click_and_conversion_kpis_count_tracked_links_without_previews_and_scale_week_targets(session):
+    """Guards the link KPIs: clicks are the client's tracked-link clicks in its local days, a link-preview
+    fetch (``is_preview``) is not a click and a deduplicated repeat counts once; conversions and leads (kind
+    'lead') are counted likewise; count targets per week are scaled to the 30 days looked at (× 30 / 7),
+    a month target is not (30 days is within 10 % of a month); more is better: green at or above the
+    target, amber from 80 % of it, red below."""
+    from socialdesk.links.models import Conversion, LinkClick, TrackedLink
+
+    cid = make_client(session, "Linked Cider", tz="Europe/Berlin")
+    other = make_client(session, "Other Cider")
+    links = {}
+    for owner in (cid, other):
+        link = TrackedLink(client_id=owner, code=f"k{next(_n)}", destination="https://example.invalid/shop")
+        session.add(link)
+        session.flush()
+        links[owner] = link.id
+
+    def click(when: datetime, *, owner=cid, preview=False, repeats=0):
+        session.add(LinkClick(link_id=links[owner], client_id=owner, at=when, is_preview=preview, repeats=repeats))
+
+    def conversion(when: datetime, kind="purchase", owner=cid):
+        session.add(Conversion(client_id=owner, link_id=links[owner], at=when, kind=kind, source="server"))
+
+    # Berlin: the period is 28 Feb 23:00 UTC to 30 Mar 22:00 UTC (summer time from 29 Mar).
+    for i in range(38):
+        click(at(START + timedelta(days=i % 30), hour=12), repeats=4 if i == 0 else 0)
+    click(datetime(2026, 2, 28, 23, 30, tzinfo=UTC))  # 1 Mar 00:30 local: counted
+    click(datetime(2026, 3, 30, 21, 30, tzinfo=UTC))  # 30 Mar 23:30 local: counted -> 40 clicks
+    click(datetime(2026, 2, 28, 22, 30, tzinfo=UTC))  # 28 Feb 23:30 local: not counted
+    click(datetime(2026, 3, 30, 22, 30, tzinfo=UTC))  # 31 Mar 00:30 local: not counted
+    for i in range(7):  # link previews by bots: not clicks
+        click(at(START + timedelta(days=i)), preview=True)
+    for i in range(5):  # another client's clicks
+        click(at(START + timedelta(days=i)), owner=other)
+    for i in range(12):  # 12 conversions, 4 of them leads
+        conversion(at(START + timedelta(days=2 * i)), kind="lead" if i % 3 == 0 else "purchase")
+    conversion(datetime(2026, 3, 30, 22, 30, tzinfo=UTC))  # 31 Mar local: not counted
+    conversion(at(START + timedelta(days=3)), owner=other)
+    session.flush()
+    kpi(session, cid, "link_clicks", 10, period="week")  # 10 × 30 / 7 = 42.86; 40 is 93 % of it -> amber
+    kpi(session, cid, "conversions", 5, period="week")  # 5 × 30 / 7 = 21.43; 12 is 56 % of it -> red
+    kpi(session, cid, "leads", 4, period="month")  # not scaled; 4 -> green
+    results = by_metric(insights.kpis(session=session, client_id=cid, start=START, end=END))
+
+    clicks = results["link_clicks"]
+    assert clicks.actual == 40 and clicks.numbers == {"clicks": 40} and clicks.source == "tracked links"
+    assert clicks.target_for_period == pytest.approx(10 * 30 / 7, abs=1e-4)
+    assert clicks.status == "amber" and "close to target" in clicks.sentence
+    assert "10 per week is 42.86 for these 30 days" in clicks.sentence
+    conversions = results["conversions"]
+    assert conversions.actual == 12 and conversions.numbers == {"conversions": 12}
+    assert conversions.target_for_period == pytest.approx(5 * 30 / 7, abs=1e-4)
+    assert conversions.status == "red" and "off target" in conversions.sentence
+    leads = results["leads"]
+    assert leads.actual == 4 and leads.target_for_period == 4.0 and leads.status == "green"
+    assert "4 per month" in leads.sentence
+
+    # 8 more human clicks make 48 >= 42.86: green; 8 more previews would have changed nothing.
+    for i in range(8):
+        click(at(START + timedelta(days=10 + i), hour=15))
+    session.flush()
+    assert by_metric(insights.kpis(session=session, client_id=cid, start=START, end=END))["link_clicks"].status == "green"

@@ -407,6 +407,52 @@ def test_the_pdf_has_every_chosen_section_the_client_name_logos_and_inked_pages(
         assert any(r > 180 and g < 80 and b < 80 for _, (r, g, b) in colors)
 
 
+def _pixels_near(page: Path, rgb: tuple[int, int, int], tolerance: int = 40) -> int:
+    """How many pixels of a rendered page are within ``tolerance`` of ``rgb`` on every channel."""
+    with Image.open(page) as image:
+        return sum(n for n, color in image.convert("RGB").getcolors(maxcolors=1 << 24)
+                   if all(abs(c - want) <= tolerance for c, want in zip(color, rgb, strict=True)))
+
+
+def test_the_pdf_carries_the_agency_logo_and_the_clients_brand_color(session, world, settings, tmp_path):
+    """Guards report branding: the agency's logo (set with set_agency_logo) is drawn on the cover and in the
+    running header of every page, and the client's brand_color colours the cover band, the headings and the
+    charts. Before either is set, neither colour is on any page, so the counts come from the branding."""
+    from socialdesk.clients.models import Client
+    from socialdesk.reports.schemas import AgencyBrandingIn
+
+    green, sky = (0, 255, 0), (0, 160, 255)  # the agency logo's pure green, the client's brand colour #00a0ff
+    seed_analytics(session, world)
+    service.set_agency_branding(session=session, data=AgencyBrandingIn(name="Northwind Agency", color="#0f766e"))
+    session.commit()
+    row = definition(session, world)
+
+    def rendered(folder: str) -> list[Path]:
+        (tmp_path / folder).mkdir()
+        report = service.build_for(session=session, definition=row, period=OCTOBER, settings=settings)
+        return _pdf_pages(render.pdf(report), tmp_path / folder)[0]
+
+    plain = rendered("plain")
+    assert session.get(Client, world.a_id).brand_color != "#00a0ff"
+    assert [_pixels_near(p, green) for p in plain] == [0] * len(plain), "no agency logo yet: no green"
+    assert [_pixels_near(p, sky) for p in plain] == [0] * len(plain), "another brand colour: no #00a0ff"
+
+    (tmp_path / "agency.png").write_bytes(_png_logo("#00ff00"))
+    with open(tmp_path / "agency.png", "rb") as f:
+        service.set_agency_logo(session=session, settings=settings, source=f)
+    session.get(Client, world.a_id).brand_color = "#00a0ff"
+    session.commit()
+    pages = rendered("branded")
+    assert len(pages) == len(plain) >= 2
+    greens, skies = [_pixels_near(p, green) for p in pages], [_pixels_near(p, sky) for p in pages]
+    # At 50 dpi the 120 × 40 logo is ~62 × 21 pixels on the cover and ~44 × 15 in each page's header (28 px high).
+    assert greens[0] >= 1800, greens
+    assert all(g >= 500 for g in greens[1:]), greens
+    # The cover's band and title, then the section headings and charts drawn in the brand colour.
+    assert skies[0] >= 1000, skies
+    assert sum(skies[1:]) >= 1000, skies
+
+
 def test_only_the_chosen_sections_are_in_the_pdf(session, world, settings, tmp_path):
     row = definition(session, world, sections=["kpis", "top posts"])
     _, text = _pdf_pages(render.pdf(service.build_for(session=session, definition=row, period=OCTOBER)), tmp_path)
