@@ -259,6 +259,32 @@ def test_channels_page_connects_checks_and_disconnects(owner, session, mastodon_
     assert _rows(session, "stored_secrets") == []
 
 
+def test_channels_fed_by_imports_are_listed_and_an_imported_account_can_be_removed(owner, session):
+    """An account imported from CSV (a network socialdesk cannot connect) and the inbox's Reviews channel show
+    under "Fed by imports", escaped; removing the account removes its snapshots, the Reviews channel stays."""
+    cid = make_client(owner)
+    accounts = "date,network,channel,followers\n2025-06-01,instagram,<b>harbor</b>,1200\n"
+    imported = owner.http.post(f"/api/clients/{cid}/analytics/import/accounts", content=accounts.encode(),
+                               headers={"content-type": "text/csv", "x-csrf-token": owner.token})
+    assert imported.status_code == 200, imported.text
+    reviews = "source,author,rating,text,created_at\ngoogle,Ann,2,Cold soup,2025-06-02\n"
+    reviewed = owner.http.post(f"/api/clients/{cid}/inbox/reviews", content=reviews.encode(),
+                               headers={"content-type": "text/csv", "x-csrf-token": owner.token})
+    assert reviewed.status_code in (200, 201), reviewed.text
+    page = owner.get(f"/clients/{cid}/channels")
+    assert page.status_code == 200 and "Fed by imports" in page.text and "No channels connected yet" in page.text
+    section = page.text[page.text.index("Fed by imports"):]
+    assert "&lt;b&gt;harbor&lt;/b&gt;" in section and "<b>harbor" not in page.text
+    assert "Reviews" in section and "kept while the inbox holds its reviews" in section
+    _forms_have_csrf(page.text, owner.token)
+    account = session.scalar(text("SELECT id FROM channels WHERE client_id = :c AND network = 'instagram'"), {"c": cid})
+    gone = owner.post(f"/clients/{cid}/channels/{account}/delete", {})
+    assert gone.status_code == 200 and "&lt;b&gt;harbor" not in gone.text and "Fed by imports" in gone.text
+    session.rollback()  # end this session's read (SQLite keeps its snapshot until then)
+    assert session.scalar(text("SELECT count(*) FROM account_snapshots WHERE channel_id = :a"),
+                          {"a": account}) == 0
+
+
 def test_channels_page_is_read_only_for_a_community_manager_and_hidden_from_approvers(owner, app, session):
     cid = make_client(owner)
     add_person(session, "cm@agency.example.com", Role.COMMUNITY_MANAGER, cid)

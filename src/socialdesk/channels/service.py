@@ -64,6 +64,12 @@ def list_for(*, session: Session, client_id: int) -> list[Channel]:
     return [c for c in children.list_for(session, Channel, client_id) if c.network in ADAPTERS]
 
 
+def imported_for(*, session: Session, client_id: int) -> list[Channel]:
+    """The client's channels on networks socialdesk cannot connect: the inbox's Reviews and the accounts whose
+    figures are imported from CSV (nothing to publish to, check or sync)."""
+    return [c for c in children.list_for(session, Channel, client_id) if c.network not in ADAPTERS]
+
+
 def brief_for_clients(*, session: Session, client_ids: Collection[int]):
     """(id, client_id, network, display_name, handle) of every channel of these clients, the inbox's Reviews
     channels too, by client then id: one query and no objects (a list page names fifty clients' channels)."""

@@ -27,6 +27,7 @@ def _page(request: Request, session: Session, client_id: int, values=None, error
     channels = channels_service.list_for(session=session, client_id=client_id)
     ctx = {
         "channels": channels,
+        "imported": channels_service.imported_for(session=session, client_id=client_id),
         "syncs": inbox_service.sync_states(session=session, channel_ids=[c.id for c in channels]),
         "networks": [(n.value, n.label, n in SUPPORTED) for n in ChannelNetwork],
         "may_manage": request.state.principal.can(CHANNELS_MANAGE, client_id),
