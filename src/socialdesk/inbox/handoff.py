@@ -102,11 +102,23 @@ def _event(session: Session, conversation: Conversation, actor_id: int | None, k
                            kind=kind, detail=detail))
 
 
+def _configured(rules: InboxSettings | None, kind: HandoffKind) -> tuple[str, str]:
+    """The kind's (webhook URL, e-mail address) in the client's inbox settings, "" where unset."""
+    if rules is None:
+        return "", ""
+    return (getattr(rules, f"{kind}_webhook_url") or "").strip(), (getattr(rules, f"{kind}_email") or "").strip()
+
+
+def configured_kinds(*, session: Session, client_id: int) -> list[HandoffKind]:
+    """The kinds the client's inbox settings give somewhere to go (read, not created: a page view writes
+    no settings row)."""
+    rules = session.get(InboxSettings, client_id)
+    return [kind for kind in HandoffKind if any(_configured(rules, kind))]
+
+
 def destination_for(*, session: Session, settings: Settings, client_id: int, kind: HandoffKind) -> tuple[str, str]:
     """('webhook', url) when the kind's webhook is set, else ('email', address); a clear error when neither."""
-    rules = session.get(InboxSettings, client_id)
-    webhook = (getattr(rules, f"{kind}_webhook_url", "") or "").strip() if rules else ""
-    address = (getattr(rules, f"{kind}_email", "") or "").strip() if rules else ""
+    webhook, address = _configured(session.get(InboxSettings, client_id), kind)
     if webhook:
         return "webhook", webhook
     if address:

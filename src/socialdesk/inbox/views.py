@@ -379,16 +379,6 @@ HANDOFF_BUTTONS = {handoffs.HandoffKind.LEAD: "Send to sales (lead)",
                    handoffs.HandoffKind.SUPPORT: "Send to support (case)"}
 
 
-def _handoff_kinds(session: Session, client_id: int) -> list[tuple[str, str]]:
-    """The buttons for the kinds the client's inbox settings give a webhook or an e-mail address
-    (read, not created: a page view writes no settings row)."""
-    rules = session.get(InboxSettings, client_id)
-    if rules is None:
-        return []
-    return [(kind.value, label) for kind, label in HANDOFF_BUTTONS.items()
-            if any((getattr(rules, f"{kind}_{field}") or "").strip() for field in ("webhook_url", "email"))]
-
-
 def _conversation_page(request: Request, session: Session, principal: Principal, client_id: int,
                        conversation_id: int, *, errors: dict | None = None, note_text: str = "", status: int = 200):
     conversation = inbox.get_conversation(session=session, client_id=client_id, conversation_id=conversation_id)
@@ -423,7 +413,8 @@ def _conversation_page(request: Request, session: Session, principal: Principal,
                                               .order_by(SavedReply.title))),
         "me": principal.user_id, "base": f"/clients/{client_id}/inbox",
         "handoffs": [handoffs.out(h) for h in handed], "may_hand_off": principal.can(INBOX_HANDOFF, client_id),
-        "handoff_kinds": _handoff_kinds(session, client_id),
+        "handoff_kinds": [(kind.value, HANDOFF_BUTTONS[kind])
+                          for kind in handoffs.configured_kinds(session=session, client_id=client_id)],
     }
     return client_page(request, session, client_id, "inbox/conversation.html", ctx, status)
 
