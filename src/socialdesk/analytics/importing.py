@@ -169,6 +169,13 @@ class _Row:
     def error(self, column: str, message: str) -> None:
         self.errors.append({"field": column, "message": message})
 
+    def once(self, seen: dict, key, number: int, column: str, same: str) -> None:
+        """Refuse a row whose ``key`` an earlier row of the file had (``same`` says what they share); the
+        first row with a key keeps it, even when it has errors of its own."""
+        if not self.errors and key in seen:
+            self.error(column, f"{same} as row {seen[key]}; keep one of them")
+        seen.setdefault(key, number)
+
     def day(self, today: date) -> date | None:
         raw = self.cell("date")
         if not raw:
@@ -289,9 +296,7 @@ def _plan_metrics(session: Session, client_id: int, names, records, today: date)
         elif len(on_network) == 1:
             channel = on_network[0]
         key = (network, remote_id, day)
-        if not row.errors and key in seen:
-            row.error("post_id", f"the same post and date as row {seen[key]}; keep one of them")
-        seen.setdefault(key, number)
+        row.once(seen, key, number, "post_id", "the same post and date")
         if row.errors:
             planned.append((RowResult(number, False, errors=row.errors), None))
             continue
@@ -330,12 +335,12 @@ class _Accounts:
 
     def __init__(self, session: Session, client_id: int):
         self.session, self.client_id = session, client_id
-        self.new: dict[tuple[str, str], Channel | None] = {}  # (network, handle lowercase) -> made channel
+        self.new: dict[tuple[str, str], Channel] = {}  # (network, handle lowercase) -> made channel
         self.names: dict[tuple[str, str], str] = {}  # the handle as first written
         self.touched: dict[int, set[date]] = {}  # channel id -> days written
 
     def channel(self, key: tuple[str, str]) -> Channel:
-        if self.new.get(key) is None:
+        if key not in self.new:
             network, name = key[0], self.names[key]
             made = Channel(client_id=self.client_id, network=network, display_name=name, handle=name, base_url="",
                            status="ok")
@@ -357,7 +362,7 @@ class _Accounts:
                         row.decreased = lower
                 before = row
         self.session.flush()
-        return [f"{c.network} @{c.handle}" for c in self.new.values() if c is not None]
+        return [f"{c.network} @{c.handle}" for c in self.new.values()]
 
 
 def _account_channel(row: _Row, channels: list[Channel], network: str | None, accounts: _Accounts):
@@ -409,9 +414,7 @@ def _plan_accounts(session: Session, client_id: int, names, records, today: date
                       + " (an empty cell means not reported)")
         target = _account_channel(row, channels, network, accounts)
         key = (target.id if isinstance(target, Channel) else target, day)
-        if not row.errors and key in seen:
-            row.error("date", f"the same channel and date as row {seen[key]}; keep one of them")
-        seen.setdefault(key, number)
+        row.once(seen, key, number, "date", "the same channel and date")
         if row.errors:
             planned.append((RowResult(number, False, errors=row.errors), None))
             continue
@@ -462,9 +465,7 @@ def _plan_paid(session: Session, client_id: int, names, records, today: date, cu
             row.error("ad", "is longer than 200 characters")
         row_key = hashlib.sha256(f"{network}\x1f{campaign.id if campaign else 0}\x1f{ad.lower()}".encode()).hexdigest()
         key = (day, row_key)
-        if not row.errors and key in seen:
-            row.error("date", f"the same date, network, campaign and ad as row {seen[key]}; keep one of them")
-        seen.setdefault(key, number)
+        row.once(seen, key, number, "date", "the same date, network, campaign and ad")
         if row.errors:
             planned.append((RowResult(number, False, errors=row.errors), None))
             continue

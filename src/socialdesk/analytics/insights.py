@@ -1182,9 +1182,6 @@ EFFORTS = (
     Effort("queries", "listening query written", "Queries written", 10),
 )
 MINUTES = {e.kind: e.minutes for e in EFFORTS}
-# Nobody writes two posts by hand within seconds: posts one person created on one client this close to
-# another of theirs came from a CSV calendar import or a script (the import goes through the same
-# service as the composer, so nothing else tells them apart). They are counted apart and not timed.
 TRIAGE_KINDS = ("status", "assigned", "tags", "handoff")  # not "replied": the reply is counted itself
 # Crisis-room timeline kinds that are a person's work. "statement" is left out: a holding statement is a
 # post and its approval, counted in publishing; "alert" and the alert's sample mentions have no actor.
